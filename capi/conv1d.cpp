@@ -1,0 +1,183 @@
+// The exported C entry points. Each checks its pointers, unwraps the handle
+// and forwards to conv1d::Layer inside guard(); nothing else lives here.
+#include <conv1d/conv1d.h>
+
+#include <cstring>
+#include <string>
+
+#include "activations.hpp"
+#include "config.hpp"
+#include "errors.hpp"
+#include "layer.hpp"
+
+struct conv1d_layer {
+  conv1d_layer(int64_t filters, int64_t kernel_size) : impl(filters, kernel_size) {}
+  conv1d::Layer impl;
+};
+
+using conv1d::fail;
+using conv1d::guard;
+
+namespace {
+
+const conv1d::Layer& get(const conv1d_layer* layer) {
+  if (!layer) fail(CONV1D_ERROR_NULL_POINTER, "layer is NULL");
+  return layer->impl;
+}
+
+conv1d::Layer& get(conv1d_layer* layer) {
+  if (!layer) fail(CONV1D_ERROR_NULL_POINTER, "layer is NULL");
+  return layer->impl;
+}
+
+template <class T>
+void need(const T* p, const char* name) {
+  if (!p) fail(CONV1D_ERROR_NULL_POINTER, std::string(name) + " is NULL");
+}
+
+}  // namespace
+
+extern "C" {
+
+unsigned conv1d_version_number(void) { return CONV1D_VERSION_NUMBER; }
+
+const char* conv1d_version_string(void) { return CONV1D_VERSION_STRING_; }
+
+const char* conv1d_algorithm_name(conv1d_algorithm algorithm) { return conv1d::algorithm_name(algorithm); }
+
+const char* conv1d_activation_name(conv1d_activation activation) { return conv1d::activation_name(activation); }
+
+conv1d_status conv1d_create(int64_t filters, int64_t kernel_size, conv1d_layer** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = new conv1d_layer(filters, kernel_size);
+  });
+}
+
+void conv1d_destroy(conv1d_layer* layer) { delete layer; }
+
+conv1d_status conv1d_set_int(conv1d_layer* layer, conv1d_param param, int64_t value) {
+  return guard([&] { get(layer).set_int(param, value); });
+}
+
+conv1d_status conv1d_set_double(conv1d_layer* layer, conv1d_param param, double value) {
+  return guard([&] { get(layer).set_double(param, value); });
+}
+
+conv1d_status conv1d_set_string(conv1d_layer* layer, conv1d_param param, const char* value) {
+  return guard([&] {
+    conv1d::Layer& l = get(layer);
+    need(value, "value");
+    l.set_string(param, value);
+  });
+}
+
+conv1d_status conv1d_get_int(const conv1d_layer* layer, conv1d_param param, int64_t* value) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(value, "value");
+    *value = l.get_int(param);
+  });
+}
+
+conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_param param, double* value) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(value, "value");
+    *value = l.get_double(param);
+  });
+}
+
+conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer, size_t capacity,
+                                size_t* needed) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    if (capacity > 0) need(buffer, "buffer");
+    const std::string s = l.get_string(param);
+    if (needed) *needed = s.size() + 1;
+    if (capacity < s.size() + 1) {
+      fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "capacity=" + std::to_string(capacity) + " but the value needs " +
+                                              std::to_string(s.size() + 1) + " bytes with its NUL");
+    }
+    std::memcpy(buffer, s.c_str(), s.size() + 1);
+  });
+}
+
+conv1d_status conv1d_param_bounds(conv1d_param param, int64_t* lower, int64_t* upper) {
+  return guard([&] {
+    need(lower, "lower");
+    need(upper, "upper");
+    int64_t lo = 0, hi = 0;
+    conv1d::Layer::bounds(param, &lo, &hi);
+    *lower = lo;
+    *upper = hi;
+  });
+}
+
+conv1d_status conv1d_build(conv1d_layer* layer, int64_t in_channels) {
+  return guard([&] { get(layer).build(in_channels); });
+}
+
+conv1d_status conv1d_weight_sizes(const conv1d_layer* layer, size_t* kernel_len, size_t* bias_len) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    if (!l.built()) fail(CONV1D_ERROR_NOT_BUILT, "layer has no weights yet: call conv1d_build or conv1d_set_weights");
+    if (kernel_len) *kernel_len = l.kernel_len();
+    if (bias_len) *bias_len = l.bias_len();
+  });
+}
+
+conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* kernel, size_t kernel_len, const float* bias,
+                                 size_t bias_len) {
+  return guard([&] { get(layer).set_weights(kernel, kernel_len, bias, bias_len); });
+}
+
+conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len, float* bias,
+                                 size_t bias_len) {
+  return guard([&] { get(layer).get_weights(kernel, kernel_len, bias, bias_len); });
+}
+
+conv1d_status conv1d_output_steps(const conv1d_layer* layer, int64_t steps, int64_t* out_steps) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(out_steps, "out_steps");
+    *out_steps = conv1d::compute_geometry(l.config(), steps).out_steps;
+  });
+}
+
+conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64_t steps, int64_t* pad_left,
+                                     int64_t* pad_right) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(pad_left, "pad_left");
+    need(pad_right, "pad_right");
+    const conv1d::Geometry g = conv1d::compute_geometry(l.config(), steps);
+    *pad_left = g.pad_left;
+    *pad_right = g.pad_right;
+  });
+}
+
+conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps, int64_t shape[3],
+                                  size_t* count) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(shape, "shape");
+    l.output_shape(batch, steps, shape, count);
+  });
+}
+
+conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch, int64_t steps,
+                             int64_t channels, float* y, size_t y_len) {
+  return guard([&] { get(layer).forward(x, x_len, batch, steps, channels, y, y_len); });
+}
+
+conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, int64_t steps,
+                                     conv1d_algorithm* algorithm) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(algorithm, "algorithm");
+    *algorithm = l.algorithm_for(batch, steps);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,316 @@
+/*
+ * libconv1d - the Keras 3 Conv1D layer as a C library.
+ *
+ * This header is the whole public interface, and its comments are the manual.
+ * It is C99 and C++ compatible. Every function returns a conv1d_status; on
+ * failure conv1d_last_error_message() (thread-local) explains what was wrong
+ * and names the bad value. A failed call changes nothing: the layer keeps its
+ * configuration and weights, output buffers are not written, and the layer
+ * stays usable.
+ *
+ * Lifecycle:
+ *   conv1d_create(filters, kernel_size, &layer)
+ *   conv1d_set_int / conv1d_set_string / conv1d_set_double  (Keras arguments)
+ *   conv1d_build(layer, in_channels)        weights from the initializers
+ *     or conv1d_set_weights(layer, ...)     weights in Keras layout
+ *   conv1d_forward(layer, x, ..., y, ...)   as many times as wanted
+ *   conv1d_destroy(layer)
+ *
+ * Tensors are dense row-major float32 arrays:
+ *   channels_last  (Keras default): x is (batch, steps, channels),
+ *                                    y is (batch, out_steps, filters)
+ *   channels_first:                  x is (batch, channels, steps),
+ *                                    y is (batch, filters, out_steps)
+ *   kernel (both formats): (kernel_size, in_channels / groups, filters)
+ *   bias: (filters,)
+ *
+ * Threads: a built layer is read-only to conv1d_forward and the query
+ * functions, so any number of threads may run one layer at once. Calls that
+ * change a layer (set, build, set_weights, destroy) must not run concurrently
+ * with any other call on the same layer.
+ *
+ * ABI: values of every enum below are explicit and never renumbered; new
+ * parameters, statuses and functions are only ever added. The soname carries
+ * the major version.
+ */
+#ifndef CONV1D_CONV1D_H
+#define CONV1D_CONV1D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#if defined(CONV1D_BUILDING_LIBRARY)
+#define CONV1D_API __declspec(dllexport)
+#else
+#define CONV1D_API
+#endif
+#elif defined(__GNUC__)
+#define CONV1D_API __attribute__((visibility("default")))
+#else
+#define CONV1D_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Version
+ *  CONV1D_VERSION_NUMBER is major*10000 + minor*100 + patch. Compare it with
+ *  conv1d_version_number() to check the header against the loaded library.
+ *  @{ */
+#define CONV1D_VERSION_MAJOR 1
+#define CONV1D_VERSION_MINOR 0
+#define CONV1D_VERSION_PATCH 0
+#define CONV1D_VERSION_NUMBER \
+  (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
+/** @} */
+
+/** Status codes. 0 is success; every other value is a distinct error. */
+typedef enum conv1d_status {
+  CONV1D_OK = 0,
+  /** A required pointer argument was NULL. */
+  CONV1D_ERROR_NULL_POINTER = 1,
+  /** A value is outside what the argument accepts (e.g. strides <= 0). */
+  CONV1D_ERROR_INVALID_VALUE = 2,
+  /** A name (padding, activation, initializer, ...) is not known. */
+  CONV1D_ERROR_UNKNOWN_NAME = 3,
+  /** The parameter id is not one this library knows. */
+  CONV1D_ERROR_UNKNOWN_PARAMETER = 4,
+  /** The parameter exists but not with this value type (set_int on a name). */
+  CONV1D_ERROR_WRONG_TYPE = 5,
+  /** A size or count is zero or negative where it must be positive. */
+  CONV1D_ERROR_INVALID_SIZE = 6,
+  /** Sizes multiply beyond SIZE_MAX or INT64_MAX. */
+  CONV1D_ERROR_SIZE_OVERFLOW = 7,
+  /** A caller buffer is shorter than the shape needs. */
+  CONV1D_ERROR_BUFFER_TOO_SMALL = 8,
+  /** strides > 1 together with dilation_rate > 1 (Keras refuses this). */
+  CONV1D_ERROR_STRIDES_WITH_DILATION = 9,
+  /** groups does not divide filters or input channels. */
+  CONV1D_ERROR_GROUPS_MISMATCH = 10,
+  /** The output would have zero or negative length ('valid' padding). */
+  CONV1D_ERROR_EMPTY_OUTPUT = 11,
+  /** The input's channel count differs from the one the layer was built with. */
+  CONV1D_ERROR_CHANNELS_MISMATCH = 12,
+  /** The layer has no weights yet: call conv1d_build or conv1d_set_weights. */
+  CONV1D_ERROR_NOT_BUILT = 13,
+  /** The call is not allowed in the layer's state (e.g. changing kernel_size after build). */
+  CONV1D_ERROR_INVALID_STATE = 14,
+  /** A valid request this layer configuration cannot serve (e.g. the
+   *  'threshold' activation, which Keras cannot call without arguments, or an
+   *  identity initializer on a rank-3 kernel). */
+  CONV1D_ERROR_UNSUPPORTED = 15,
+  /** Malformed JSON or a config object Keras would not accept. */
+  CONV1D_ERROR_PARSE = 16,
+  /** Memory could not be allocated. */
+  CONV1D_ERROR_OUT_OF_MEMORY = 17,
+  /** A file could not be read or written. */
+  CONV1D_ERROR_IO = 18,
+  /** A bug in the library; please report it with the message. */
+  CONV1D_ERROR_INTERNAL = 19
+} conv1d_status;
+
+/** Layer parameters, set with conv1d_set_int / _double / _string and read
+ *  with the matching getters. Ranges group them as zstd does; values are
+ *  never renumbered. The Keras argument each one mirrors is given in [].
+ *  "int" parameters also accept set_string with the Keras spelling where the
+ *  Keras argument is a name (padding, data_format), and vice versa. */
+typedef enum conv1d_param {
+  /* 100-199: geometry. Those marked "fixed after build" shape the weights. */
+  CONV1D_PARAM_FILTERS = 100,       /**< int > 0 [filters]; fixed after build */
+  CONV1D_PARAM_KERNEL_SIZE = 101,   /**< int > 0 [kernel_size]; fixed after build */
+  CONV1D_PARAM_STRIDES = 102,       /**< int > 0 [strides], default 1 */
+  CONV1D_PARAM_DILATION_RATE = 103, /**< int > 0 [dilation_rate], default 1 */
+  CONV1D_PARAM_GROUPS = 104,        /**< int > 0 dividing filters [groups], default 1; fixed after build */
+  CONV1D_PARAM_PADDING = 105,       /**< conv1d_padding, or "valid"/"same"/"causal" (any case) [padding] */
+  CONV1D_PARAM_DATA_FORMAT = 106,   /**< conv1d_data_format, or "channels_last"/"channels_first" [data_format];
+                                         default from keras.json image_data_format, else channels_last */
+  CONV1D_PARAM_USE_BIAS = 107,      /**< int 0/1 [use_bias], default 1; fixed after build */
+  CONV1D_PARAM_IN_CHANNELS = 108,   /**< read-only int: input channels once built, else 0 */
+
+  /* 200-299: activation and weight creation. */
+  CONV1D_PARAM_ACTIVATION = 200,         /**< Keras activation name, or conv1d_activation [activation] */
+  CONV1D_PARAM_KERNEL_INITIALIZER = 201, /**< Keras initializer name or JSON config [kernel_initializer] */
+  CONV1D_PARAM_BIAS_INITIALIZER = 202,   /**< Keras initializer name or JSON config [bias_initializer] */
+  CONV1D_PARAM_SEED = 203,               /**< int >= 0: seed for initializers that have none; -1 = random */
+
+  /* 300-399: reserved for training (regularizers, constraints, LoRA). */
+
+  /* 400-499: execution. Not part of the Keras config. */
+  CONV1D_PARAM_ALGORITHM = 400, /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
+  CONV1D_PARAM_VERBOSE = 401,   /**< int 0/1: print each new plan to stderr; default from $CONV1D_VERBOSE */
+
+  /* 500-599: identity. */
+  CONV1D_PARAM_NAME = 500 /**< string [name], default "conv1d" */
+} conv1d_param;
+
+/** Padding modes (Keras 'padding'). */
+typedef enum conv1d_padding {
+  CONV1D_PADDING_VALID = 0,
+  CONV1D_PADDING_SAME = 1,  /**< TensorFlow split: the odd element goes on the right */
+  CONV1D_PADDING_CAUSAL = 2 /**< left pad dilation*(kernel_size-1), then 'valid' */
+} conv1d_padding;
+
+/** Tensor layouts (Keras 'data_format'). */
+typedef enum conv1d_data_format {
+  CONV1D_CHANNELS_LAST = 0, /**< (batch, steps, channels) */
+  CONV1D_CHANNELS_FIRST = 1 /**< (batch, channels, steps) */
+} conv1d_data_format;
+
+/** Convolution algorithms. AUTO picks per (batch, steps) and caches the plan. */
+typedef enum conv1d_algorithm {
+  CONV1D_ALGORITHM_AUTO = 0,
+  CONV1D_ALGORITHM_REFERENCE = 1, /**< naive loops, double accumulation; the test oracle, never picked by AUTO */
+  CONV1D_ALGORITHM_DIRECT = 2,    /**< direct convolution */
+  CONV1D_ALGORITHM_GEMM = 3       /**< per-tap GEMM on OpenBLAS */
+} conv1d_algorithm;
+
+/** Keras 3 built-in activations (the names Keras accepts as strings). The
+ *  axis-wise ones (softmax, log_softmax, glu, sparsemax) act on the last axis
+ *  of the output, which for channels_first is time, exactly as in Keras. glu
+ *  halves that axis. THRESHOLD exists because Keras resolves the name, but it
+ *  has no defaults, so selecting it gives CONV1D_ERROR_UNSUPPORTED. */
+typedef enum conv1d_activation {
+  CONV1D_ACTIVATION_LINEAR = 0,
+  CONV1D_ACTIVATION_RELU = 1,
+  CONV1D_ACTIVATION_LEAKY_RELU = 2, /**< negative slope 0.2 */
+  CONV1D_ACTIVATION_RELU6 = 3,
+  CONV1D_ACTIVATION_ELU = 4,
+  CONV1D_ACTIVATION_SELU = 5,
+  CONV1D_ACTIVATION_CELU = 6,
+  CONV1D_ACTIVATION_GELU = 7, /**< exact (erf) form */
+  CONV1D_ACTIVATION_SIGMOID = 8,
+  CONV1D_ACTIVATION_HARD_SIGMOID = 9, /**< relu6(x + 3) / 6 */
+  CONV1D_ACTIVATION_SILU = 10,        /**< also "swish" */
+  CONV1D_ACTIVATION_HARD_SILU = 11,   /**< also "hard_swish" */
+  CONV1D_ACTIVATION_MISH = 12,
+  CONV1D_ACTIVATION_SOFTPLUS = 13,
+  CONV1D_ACTIVATION_SOFTSIGN = 14,
+  CONV1D_ACTIVATION_EXPONENTIAL = 15,
+  CONV1D_ACTIVATION_TANH = 16,
+  CONV1D_ACTIVATION_TANH_SHRINK = 17,
+  CONV1D_ACTIVATION_HARD_TANH = 18,
+  CONV1D_ACTIVATION_HARD_SHRINK = 19, /**< threshold 0.5 */
+  CONV1D_ACTIVATION_SOFT_SHRINK = 20, /**< threshold 0.5 */
+  CONV1D_ACTIVATION_THRESHOLD = 21,   /**< always CONV1D_ERROR_UNSUPPORTED */
+  CONV1D_ACTIVATION_SPARSE_PLUS = 22,
+  CONV1D_ACTIVATION_SPARSE_SIGMOID = 23,
+  CONV1D_ACTIVATION_SQUAREPLUS = 24, /**< b = 4 */
+  CONV1D_ACTIVATION_LOG_SIGMOID = 25,
+  CONV1D_ACTIVATION_SOFTMAX = 26,
+  CONV1D_ACTIVATION_LOG_SOFTMAX = 27,
+  CONV1D_ACTIVATION_GLU = 28,
+  CONV1D_ACTIVATION_SPARSEMAX = 29
+} conv1d_activation;
+
+/** Opaque layer handle. */
+typedef struct conv1d_layer conv1d_layer;
+
+/* ---- Library information ---------------------------------------------- */
+
+/** The loaded library's CONV1D_VERSION_NUMBER. */
+CONV1D_API unsigned conv1d_version_number(void);
+/** The loaded library's version as "major.minor.patch". */
+CONV1D_API const char* conv1d_version_string(void);
+/** A fixed English description of a status ("invalid value", ...). Never NULL. */
+CONV1D_API const char* conv1d_status_string(conv1d_status status);
+/** The message of the last failed call on this thread (empty after a
+ *  success). Valid until the next conv1d_* call on this thread. Never NULL. */
+CONV1D_API const char* conv1d_last_error_message(void);
+/** The name of an algorithm ("auto", "reference", "direct", "gemm"), or NULL. */
+CONV1D_API const char* conv1d_algorithm_name(conv1d_algorithm algorithm);
+/** The Keras name of an activation ("relu", ...), or NULL. */
+CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
+
+/* ---- Lifecycle --------------------------------------------------------- */
+
+/** Create an unbuilt layer, like keras.layers.Conv1D(filters, kernel_size)
+ *  with every other argument at its Keras default. */
+CONV1D_API conv1d_status conv1d_create(int64_t filters, int64_t kernel_size, conv1d_layer** out);
+/** Free a layer. NULL is accepted and ignored. */
+CONV1D_API void conv1d_destroy(conv1d_layer* layer);
+
+/* ---- Configuration ----------------------------------------------------- */
+
+/** Set an integer (or enum) parameter. Validation follows Keras: the value is
+ *  checked alone and against the rest of the configuration (e.g. groups must
+ *  divide filters; strides > 1 and dilation_rate > 1 exclude each other). */
+CONV1D_API conv1d_status conv1d_set_int(conv1d_layer* layer, conv1d_param param, int64_t value);
+/** Set a floating-point parameter (none in 1.0 take one; reserved). */
+CONV1D_API conv1d_status conv1d_set_double(conv1d_layer* layer, conv1d_param param, double value);
+/** Set a parameter by its Keras name or, for initializers, by the JSON of a
+ *  serialized Keras object, e.g.
+ *  {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out"}}. */
+CONV1D_API conv1d_status conv1d_set_string(conv1d_layer* layer, conv1d_param param, const char* value);
+
+/** Read an integer (or enum) parameter. */
+CONV1D_API conv1d_status conv1d_get_int(const conv1d_layer* layer, conv1d_param param, int64_t* value);
+/** Read a floating-point parameter. */
+CONV1D_API conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_param param, double* value);
+/** Read a parameter as text (the Keras spelling, or the JSON of an
+ *  initializer). Writes at most `capacity` bytes including the terminating
+ *  NUL into `buffer` (which may be NULL when capacity is 0) and stores the
+ *  full length plus one in `*needed` if `needed` is not NULL. A buffer too
+ *  short gives CONV1D_ERROR_BUFFER_TOO_SMALL and leaves it untouched. */
+CONV1D_API conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer,
+                                           size_t capacity, size_t* needed);
+/** Inclusive bounds of an integer parameter, for UIs and fuzzers. */
+CONV1D_API conv1d_status conv1d_param_bounds(conv1d_param param, int64_t* lower, int64_t* upper);
+
+/* ---- Weights ----------------------------------------------------------- */
+
+/** Create the weights for `in_channels` input channels with the layer's
+ *  initializers, as Keras' build(). Building again re-initializes them. */
+CONV1D_API conv1d_status conv1d_build(conv1d_layer* layer, int64_t in_channels);
+/** Number of floats in the kernel (kernel_size * in_channels/groups * filters)
+ *  and bias (filters, or 0 without use_bias) of a built layer. Either pointer
+ *  may be NULL. */
+CONV1D_API conv1d_status conv1d_weight_sizes(const conv1d_layer* layer, size_t* kernel_len, size_t* bias_len);
+/** Set the weights in Keras layout. `kernel_len` must be exactly
+ *  kernel_size * (in_channels/groups) * filters; on an unbuilt layer it
+ *  determines in_channels (and builds the layer). `bias` must hold `filters`
+ *  values when use_bias is on, and must be NULL with bias_len 0 otherwise.
+ *  The data are copied. */
+CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* kernel, size_t kernel_len,
+                                            const float* bias, size_t bias_len);
+/** Copy the weights out in Keras layout. Buffers must be at least as long as
+ *  conv1d_weight_sizes reports; `bias` may be NULL to skip it. */
+CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len,
+                                            float* bias, size_t bias_len);
+
+/* ---- Shapes ------------------------------------------------------------ */
+
+/** Length of the convolution's output for an input of `steps` steps under
+ *  the layer's padding, strides and dilation. */
+CONV1D_API conv1d_status conv1d_output_steps(const conv1d_layer* layer, int64_t steps, int64_t* out_steps);
+/** Zeros the layer adds before and after the input of `steps` steps
+ *  ('same': TensorFlow split; 'causal': dilation*(kernel_size-1) before). */
+CONV1D_API conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64_t steps, int64_t* pad_left,
+                                                int64_t* pad_right);
+/** Full output shape for an input of (batch, steps) in the layer's data
+ *  format: {batch, out_steps, filters} or {batch, filters, out_steps}, with
+ *  the last axis halved by 'glu'. `shape` receives 3 values; `count` (may be
+ *  NULL) the number of floats. */
+CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps,
+                                             int64_t shape[3], size_t* count);
+
+/* ---- Running ----------------------------------------------------------- */
+
+/** Forward pass y = activation(conv(x) + bias) for x of shape
+ *  (batch, steps, channels) or (batch, channels, steps) per data_format.
+ *  `x_len` and `y_len` are the buffers' lengths in floats; y must hold
+ *  conv1d_output_shape's count. x and y must not overlap. */
+CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
+                                        int64_t steps, int64_t channels, float* y, size_t y_len);
+
+/** The algorithm the layer runs for inputs of (batch, steps): the forced one,
+ *  or the one AUTO plans (and caches) for that shape. Needs a built layer. */
+CONV1D_API conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, int64_t steps,
+                                                conv1d_algorithm* algorithm);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CONV1D_CONV1D_H */

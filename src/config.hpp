@@ -1,0 +1,66 @@
+// The Keras Conv1D arguments of one layer, their validation, and the output
+// geometry (spec sections 1 and 2).
+#pragma once
+
+#include <conv1d/conv1d.h>
+
+#include <cstdint>
+#include <string>
+
+#include "initializers.hpp"
+
+namespace conv1d {
+
+// Upper bound of every size parameter: the kernels index with 32-bit BLAS ints.
+constexpr int64_t kMaxDim = 2147483647;
+
+struct LayerConfig {
+  int64_t filters = 1;
+  int64_t kernel_size = 1;
+  int64_t strides = 1;
+  int64_t dilation_rate = 1;
+  int64_t groups = 1;
+  conv1d_padding padding = CONV1D_PADDING_VALID;
+  conv1d_data_format data_format = CONV1D_CHANNELS_LAST;
+  bool use_bias = true;
+  conv1d_activation activation = CONV1D_ACTIVATION_LINEAR;
+  Initializer kernel_initializer;  // GlorotUniform
+  Initializer bias_initializer = Initializer::parse("zeros");
+  int64_t seed = -1;  // -1: a random seed is drawn at build
+  conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
+  bool verbose = false;
+  std::string name = "conv1d";
+
+  // Checks the combination as Keras' constructor does (the checks on single
+  // values happen where they are set). Throws Error.
+  void validate() const;
+};
+
+// The defaults Keras and the environment give a new layer: data_format from
+// keras.json, algorithm and verbosity from CONV1D_ALGORITHM / CONV1D_VERBOSE.
+LayerConfig default_config(int64_t filters, int64_t kernel_size);
+
+// The data format Keras would use for data_format=None: image_data_format in
+// $KERAS_HOME/keras.json (default ~/.keras/keras.json), else channels_last.
+conv1d_data_format keras_default_data_format();
+
+// Name parsers, case-insensitive like Keras for padding and data_format.
+conv1d_padding parse_padding(const std::string& s);
+conv1d_data_format parse_data_format(const std::string& s);
+conv1d_algorithm parse_algorithm(const std::string& s);
+const char* padding_name(conv1d_padding p);
+const char* data_format_name(conv1d_data_format f);
+const char* algorithm_name(conv1d_algorithm a);
+
+struct Geometry {
+  int64_t out_steps = 0;
+  int64_t pad_left = 0;
+  int64_t pad_right = 0;
+};
+
+// Output length and pads for an input of `steps` steps. Throws
+// CONV1D_ERROR_INVALID_SIZE for steps <= 0 and CONV1D_ERROR_EMPTY_OUTPUT when
+// 'valid' leaves nothing.
+Geometry compute_geometry(const LayerConfig& cfg, int64_t steps);
+
+}  // namespace conv1d

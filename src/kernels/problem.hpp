@@ -1,0 +1,44 @@
+// The problem descriptor every convolution kernel takes. Kernels know nothing
+// of Keras: they see sizes, raw pointers and the pads already resolved.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace conv1d {
+
+struct ConvProblem {
+  int64_t batch = 1;
+  int64_t in_steps = 1;     // L
+  int64_t in_channels = 1;  // C
+  int64_t out_steps = 1;    // L_out
+  int64_t filters = 1;      // F
+  int64_t kernel = 1;       // k
+  int64_t stride = 1;       // s
+  int64_t dilation = 1;     // d
+  int64_t groups = 1;       // G; C % G == 0 and F % G == 0
+  int64_t pad_left = 0;     // zeros before the input; those after it are implied by out_steps
+  bool channels_first = false;  // x (N,C,L), y (N,F,L_out) instead of (N,L,C), (N,L_out,F)
+
+  int64_t cg() const { return in_channels / groups; }
+  int64_t fg() const { return filters / groups; }
+};
+
+// All kernels compute y = conv(x, w) + bias (bias may be null) without any
+// activation, with w in Keras layout (k, C/G, F):
+//   y[n,t,f] = bias[f] + sum_{j,c} xp[n, t*s + j*d - pad_left, g(f)*Cg + c] * w[j,c,f]
+// where out-of-range input positions read as zero and g(f) = f / Fg.
+// They overwrite y completely and never allocate unless stated.
+
+// The oracle: naive loops with double accumulation.
+void conv_reference(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y);
+
+// Direct convolution (portable C++).
+void conv_direct(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y);
+
+// Per-tap GEMM on OpenBLAS. Needs `workspace` of gemm_workspace_floats(p)
+// floats (may be null when that is 0).
+std::size_t gemm_workspace_floats(const ConvProblem& p);
+void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace);
+
+}  // namespace conv1d

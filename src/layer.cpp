@@ -1,0 +1,483 @@
+#include "layer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "activations.hpp"
+#include "dispatch/dispatch.hpp"
+#include "error.hpp"
+
+namespace conv1d {
+namespace {
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+// Size parameters: Keras' standardize_tuple message for <= 0.
+void check_dim(const char* name, int64_t v) {
+  if (v <= 0) {
+    fail(CONV1D_ERROR_INVALID_SIZE, std::string("The `") + name + "` argument must be a tuple of 1 integers. Received " +
+                                        name + "=" + str(v) + ", including values {" + str(v) +
+                                        "} that do not satisfy `value > 0`");
+  }
+  if (v > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, std::string(name) + "=" + str(v) + " exceeds 2^31-1");
+}
+
+void check_filters(int64_t v) {
+  if (v <= 0) {
+    fail(CONV1D_ERROR_INVALID_SIZE,
+         "Invalid value for argument `filters`. Expected a strictly positive value. Received filters=" + str(v) + ".");
+  }
+  if (v > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "filters=" + str(v) + " exceeds 2^31-1");
+}
+
+void check_groups(int64_t v) {
+  if (v <= 0) {
+    fail(CONV1D_ERROR_INVALID_SIZE, "The number of groups must be a positive integer. Received: groups=" + str(v) + ".");
+  }
+  if (v > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "groups=" + str(v) + " exceeds 2^31-1");
+}
+
+void check_flag(const char* name, int64_t v) {
+  if (v != 0 && v != 1) fail(CONV1D_ERROR_INVALID_VALUE, std::string(name) + " must be 0 or 1; received " + str(v));
+}
+
+// a * b, failing with a message naming `what` on int64/size_t overflow.
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || static_cast<uint64_t>(r) > SIZE_MAX / sizeof(float)) {
+    fail(CONV1D_ERROR_SIZE_OVERFLOW, std::string(what) + " overflows: " + str(a) + " * " + str(b));
+  }
+  return r;
+}
+
+const char* param_name(conv1d_param p) {
+  switch (p) {
+    case CONV1D_PARAM_FILTERS: return "filters";
+    case CONV1D_PARAM_KERNEL_SIZE: return "kernel_size";
+    case CONV1D_PARAM_STRIDES: return "strides";
+    case CONV1D_PARAM_DILATION_RATE: return "dilation_rate";
+    case CONV1D_PARAM_GROUPS: return "groups";
+    case CONV1D_PARAM_PADDING: return "padding";
+    case CONV1D_PARAM_DATA_FORMAT: return "data_format";
+    case CONV1D_PARAM_USE_BIAS: return "use_bias";
+    case CONV1D_PARAM_IN_CHANNELS: return "in_channels";
+    case CONV1D_PARAM_ACTIVATION: return "activation";
+    case CONV1D_PARAM_KERNEL_INITIALIZER: return "kernel_initializer";
+    case CONV1D_PARAM_BIAS_INITIALIZER: return "bias_initializer";
+    case CONV1D_PARAM_SEED: return "seed";
+    case CONV1D_PARAM_ALGORITHM: return "algorithm";
+    case CONV1D_PARAM_VERBOSE: return "verbose";
+    case CONV1D_PARAM_NAME: return "name";
+  }
+  return nullptr;
+}
+
+[[noreturn]] void unknown_param(conv1d_param p) {
+  fail(CONV1D_ERROR_UNKNOWN_PARAMETER, "unknown parameter id " + str(static_cast<int64_t>(p)));
+}
+
+[[noreturn]] void wrong_type(conv1d_param p, const char* type) {
+  fail(CONV1D_ERROR_WRONG_TYPE, std::string("parameter '") + param_name(p) + "' is not " + type);
+}
+
+}  // namespace
+
+Layer::Layer(int64_t filters, int64_t kernel_size) {
+  check_dim("kernel_size", kernel_size);
+  check_filters(filters);
+  cfg_ = default_config(filters, kernel_size);
+}
+
+void Layer::require_built() const {
+  if (!built_) {
+    fail(CONV1D_ERROR_NOT_BUILT, "layer '" + cfg_.name +
+                                     "' has no weights yet: call conv1d_build or conv1d_set_weights first");
+  }
+}
+
+void Layer::require_unbuilt(const char* what) const {
+  if (built_) {
+    fail(CONV1D_ERROR_INVALID_STATE, std::string("cannot change ") + what + " of layer '" + cfg_.name +
+                                         "' after it is built: it shapes the weights");
+  }
+}
+
+void Layer::commit(const LayerConfig& next) {
+  next.validate();
+  cfg_ = next;
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  plans_.clear();
+}
+
+void Layer::set_int(conv1d_param p, int64_t v) {
+  LayerConfig next = cfg_;
+  switch (p) {
+    case CONV1D_PARAM_FILTERS:
+      check_filters(v);
+      require_unbuilt("filters");
+      next.filters = v;
+      break;
+    case CONV1D_PARAM_KERNEL_SIZE:
+      check_dim("kernel_size", v);
+      require_unbuilt("kernel_size");
+      next.kernel_size = v;
+      break;
+    case CONV1D_PARAM_STRIDES:
+      check_dim("strides", v);
+      next.strides = v;
+      break;
+    case CONV1D_PARAM_DILATION_RATE:
+      check_dim("dilation_rate", v);
+      next.dilation_rate = v;
+      break;
+    case CONV1D_PARAM_GROUPS:
+      check_groups(v);
+      require_unbuilt("groups");
+      next.groups = v;
+      break;
+    case CONV1D_PARAM_PADDING:
+      if (!padding_name(static_cast<conv1d_padding>(v)) || v < 0 || v > CONV1D_PADDING_CAUSAL)
+        fail(CONV1D_ERROR_INVALID_VALUE, "padding must be a conv1d_padding value (0..2); received " + str(v));
+      next.padding = static_cast<conv1d_padding>(v);
+      break;
+    case CONV1D_PARAM_DATA_FORMAT:
+      if (v != CONV1D_CHANNELS_LAST && v != CONV1D_CHANNELS_FIRST)
+        fail(CONV1D_ERROR_INVALID_VALUE, "data_format must be a conv1d_data_format value (0..1); received " + str(v));
+      next.data_format = static_cast<conv1d_data_format>(v);
+      break;
+    case CONV1D_PARAM_USE_BIAS:
+      check_flag("use_bias", v);
+      require_unbuilt("use_bias");
+      next.use_bias = v != 0;
+      break;
+    case CONV1D_PARAM_IN_CHANNELS:
+      fail(CONV1D_ERROR_INVALID_STATE, "in_channels is read-only: it is set by conv1d_build or conv1d_set_weights");
+    case CONV1D_PARAM_ACTIVATION:
+      if (v < 0 || v > CONV1D_ACTIVATION_SPARSEMAX)
+        fail(CONV1D_ERROR_INVALID_VALUE, "activation must be a conv1d_activation value (0..29); received " + str(v));
+      check_activation(static_cast<conv1d_activation>(v));
+      next.activation = static_cast<conv1d_activation>(v);
+      break;
+    case CONV1D_PARAM_SEED:
+      if (v < -1) fail(CONV1D_ERROR_INVALID_VALUE, "seed must be >= 0, or -1 for a random seed; received " + str(v));
+      next.seed = v;
+      break;
+    case CONV1D_PARAM_ALGORITHM:
+      if (v < CONV1D_ALGORITHM_AUTO || v > CONV1D_ALGORITHM_GEMM)
+        fail(CONV1D_ERROR_INVALID_VALUE, "algorithm must be a conv1d_algorithm value (0..3); received " + str(v));
+      next.algorithm = static_cast<conv1d_algorithm>(v);
+      break;
+    case CONV1D_PARAM_VERBOSE:
+      check_flag("verbose", v);
+      next.verbose = v != 0;
+      break;
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+    case CONV1D_PARAM_NAME:
+      wrong_type(p, "an integer; use conv1d_set_string");
+    default:
+      unknown_param(p);
+  }
+  commit(next);
+}
+
+void Layer::set_double(conv1d_param p, double) {
+  if (!param_name(p)) unknown_param(p);
+  wrong_type(p, "a floating-point parameter");
+}
+
+void Layer::set_string(conv1d_param p, const std::string& v) {
+  LayerConfig next = cfg_;
+  switch (p) {
+    case CONV1D_PARAM_PADDING:
+      next.padding = parse_padding(v);
+      break;
+    case CONV1D_PARAM_DATA_FORMAT:
+      next.data_format = parse_data_format(v);
+      break;
+    case CONV1D_PARAM_ACTIVATION:
+      next.activation = parse_activation(v);
+      break;
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+      next.kernel_initializer = Initializer::parse(v);
+      break;
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+      next.bias_initializer = Initializer::parse(v);
+      break;
+    case CONV1D_PARAM_ALGORITHM:
+      next.algorithm = parse_algorithm(v);
+      break;
+    case CONV1D_PARAM_NAME:
+      if (v.empty()) fail(CONV1D_ERROR_INVALID_VALUE, "name must not be empty");
+      next.name = v;
+      break;
+    default:
+      if (!param_name(p)) unknown_param(p);
+      wrong_type(p, "a string; use conv1d_set_int");
+  }
+  commit(next);
+}
+
+int64_t Layer::get_int(conv1d_param p) const {
+  switch (p) {
+    case CONV1D_PARAM_FILTERS: return cfg_.filters;
+    case CONV1D_PARAM_KERNEL_SIZE: return cfg_.kernel_size;
+    case CONV1D_PARAM_STRIDES: return cfg_.strides;
+    case CONV1D_PARAM_DILATION_RATE: return cfg_.dilation_rate;
+    case CONV1D_PARAM_GROUPS: return cfg_.groups;
+    case CONV1D_PARAM_PADDING: return cfg_.padding;
+    case CONV1D_PARAM_DATA_FORMAT: return cfg_.data_format;
+    case CONV1D_PARAM_USE_BIAS: return cfg_.use_bias ? 1 : 0;
+    case CONV1D_PARAM_IN_CHANNELS: return in_channels_;
+    case CONV1D_PARAM_ACTIVATION: return cfg_.activation;
+    case CONV1D_PARAM_SEED: return cfg_.seed;
+    case CONV1D_PARAM_ALGORITHM: return cfg_.algorithm;
+    case CONV1D_PARAM_VERBOSE: return cfg_.verbose ? 1 : 0;
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+    case CONV1D_PARAM_NAME:
+      wrong_type(p, "an integer; use conv1d_get_string");
+    default:
+      unknown_param(p);
+  }
+}
+
+double Layer::get_double(conv1d_param p) const {
+  if (!param_name(p)) unknown_param(p);
+  wrong_type(p, "a floating-point parameter");
+}
+
+std::string Layer::get_string(conv1d_param p) const {
+  switch (p) {
+    case CONV1D_PARAM_PADDING: return padding_name(cfg_.padding);
+    case CONV1D_PARAM_DATA_FORMAT: return data_format_name(cfg_.data_format);
+    case CONV1D_PARAM_ACTIVATION: return activation_name(cfg_.activation);
+    case CONV1D_PARAM_KERNEL_INITIALIZER: return cfg_.kernel_initializer.to_json();
+    case CONV1D_PARAM_BIAS_INITIALIZER: return cfg_.bias_initializer.to_json();
+    case CONV1D_PARAM_ALGORITHM: return algorithm_name(cfg_.algorithm);
+    case CONV1D_PARAM_NAME: return cfg_.name;
+    default:
+      if (!param_name(p)) unknown_param(p);
+      wrong_type(p, "a string; use conv1d_get_int");
+  }
+}
+
+void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
+  switch (p) {
+    case CONV1D_PARAM_FILTERS:
+    case CONV1D_PARAM_KERNEL_SIZE:
+    case CONV1D_PARAM_STRIDES:
+    case CONV1D_PARAM_DILATION_RATE:
+    case CONV1D_PARAM_GROUPS: *lo = 1, *hi = kMaxDim; return;
+    case CONV1D_PARAM_IN_CHANNELS: *lo = 0, *hi = kMaxDim; return;
+    case CONV1D_PARAM_PADDING: *lo = CONV1D_PADDING_VALID, *hi = CONV1D_PADDING_CAUSAL; return;
+    case CONV1D_PARAM_DATA_FORMAT: *lo = CONV1D_CHANNELS_LAST, *hi = CONV1D_CHANNELS_FIRST; return;
+    case CONV1D_PARAM_USE_BIAS:
+    case CONV1D_PARAM_VERBOSE: *lo = 0, *hi = 1; return;
+    case CONV1D_PARAM_ACTIVATION: *lo = CONV1D_ACTIVATION_LINEAR, *hi = CONV1D_ACTIVATION_SPARSEMAX; return;
+    case CONV1D_PARAM_SEED: *lo = -1, *hi = INT64_MAX; return;
+    case CONV1D_PARAM_ALGORITHM: *lo = CONV1D_ALGORITHM_AUTO, *hi = CONV1D_ALGORITHM_GEMM; return;
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+    case CONV1D_PARAM_NAME: wrong_type(p, "an integer parameter");
+    default: unknown_param(p);
+  }
+}
+
+void Layer::build(int64_t in_channels) {
+  if (in_channels <= 0) {
+    fail(CONV1D_ERROR_INVALID_SIZE, "in_channels must be positive; received in_channels=" + str(in_channels));
+  }
+  if (in_channels > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "in_channels=" + str(in_channels) + " exceeds 2^31-1");
+  if (in_channels % cfg_.groups != 0) {
+    fail(CONV1D_ERROR_GROUPS_MISMATCH,
+         "The number of input channels must be evenly divisible by the number of groups. Received groups=" +
+             str(cfg_.groups) + ", but the input has " + str(in_channels) + " channels.");
+  }
+  const int64_t cg = in_channels / cfg_.groups;
+  const int64_t count = checked_mul(checked_mul(cfg_.kernel_size, cg, "kernel size"), cfg_.filters, "kernel size");
+  std::vector<float> kernel(static_cast<size_t>(count)), bias(cfg_.use_bias ? cfg_.filters : 0);
+  uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed) : (uint64_t{std::random_device{}()} << 32) ^
+                                                                           std::random_device{}();
+  cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
+  // The bias gets its own stream so that kernel and bias are not correlated.
+  if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
+  kernel_.swap(kernel);
+  bias_.swap(bias);
+  in_channels_ = in_channels;
+  built_ = true;
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  plans_.clear();
+}
+
+void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
+  if (!kernel) fail(CONV1D_ERROR_NULL_POINTER, "kernel is NULL");
+  const uint64_t per_channel = static_cast<uint64_t>(cfg_.kernel_size) * static_cast<uint64_t>(cfg_.filters);
+  int64_t cin = in_channels_;
+  if (built_) {
+    if (kernel_len != kernel_.size()) {
+      fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "kernel_len=" + std::to_string(kernel_len) + " but layer '" + cfg_.name +
+                                              "' needs exactly " + std::to_string(kernel_.size()) +
+                                              " floats (kernel_size, in_channels/groups, filters) = (" +
+                                              str(cfg_.kernel_size) + ", " + str(in_channels_ / cfg_.groups) + ", " +
+                                              str(cfg_.filters) + ")");
+    }
+  } else {
+    if (kernel_len == 0 || kernel_len % per_channel != 0) {
+      fail(CONV1D_ERROR_INVALID_SIZE, "kernel_len=" + std::to_string(kernel_len) +
+                                          " is not a positive multiple of kernel_size*filters=" +
+                                          std::to_string(per_channel) + ", so it fits no (k, C/G, F) kernel");
+    }
+    const uint64_t cg = kernel_len / per_channel;
+    if (cg > static_cast<uint64_t>(kMaxDim) / static_cast<uint64_t>(cfg_.groups))
+      fail(CONV1D_ERROR_SIZE_OVERFLOW, "kernel_len=" + std::to_string(kernel_len) + " implies too many channels");
+    cin = static_cast<int64_t>(cg) * cfg_.groups;
+  }
+  const size_t want_bias = cfg_.use_bias ? static_cast<size_t>(cfg_.filters) : 0;
+  if (bias_len != want_bias) {
+    fail(cfg_.use_bias ? CONV1D_ERROR_BUFFER_TOO_SMALL : CONV1D_ERROR_INVALID_VALUE,
+         "bias_len=" + std::to_string(bias_len) + " but layer '" + cfg_.name + "' " +
+             (cfg_.use_bias ? "needs exactly filters=" + str(cfg_.filters) + " bias values"
+                            : std::string("has use_bias=0, so bias_len must be 0")));
+  }
+  if (want_bias && !bias) fail(CONV1D_ERROR_NULL_POINTER, "bias is NULL but use_bias is on");
+  std::vector<float> k(kernel, kernel + kernel_len), b(bias ? bias : kernel, (bias ? bias : kernel) + want_bias);
+  kernel_.swap(k);
+  bias_.swap(b);
+  in_channels_ = cin;
+  built_ = true;
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  plans_.clear();
+}
+
+void Layer::get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const {
+  require_built();
+  if (!kernel) fail(CONV1D_ERROR_NULL_POINTER, "kernel is NULL");
+  if (kernel_len < kernel_.size()) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "kernel_len=" + std::to_string(kernel_len) + " is shorter than the " +
+                                            std::to_string(kernel_.size()) + " kernel values");
+  }
+  if (bias && bias_len < bias_.size()) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+         "bias_len=" + std::to_string(bias_len) + " is shorter than the " + std::to_string(bias_.size()) + " bias values");
+  }
+  std::copy(kernel_.begin(), kernel_.end(), kernel);
+  if (bias) std::copy(bias_.begin(), bias_.end(), bias);
+}
+
+void Layer::output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const {
+  if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
+  const Geometry g = compute_geometry(cfg_, steps);
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  int64_t s[3] = {batch, first ? cfg_.filters : g.out_steps, first ? g.out_steps : cfg_.filters};
+  if (cfg_.activation == CONV1D_ACTIVATION_GLU) {
+    if (s[2] % 2 != 0) {
+      fail(CONV1D_ERROR_INVALID_VALUE, std::string("glu splits the last axis in halves, but it has odd size ") +
+                                           str(s[2]) + " (" + (first ? "output steps" : "filters") + ")");
+    }
+    s[2] /= 2;
+  }
+  const int64_t n = checked_mul(checked_mul(s[0], s[1], "output size"), s[2], "output size");
+  std::copy(s, s + 3, shape);
+  if (count) *count = static_cast<size_t>(n);
+}
+
+ConvProblem Layer::problem_for(int64_t batch, int64_t steps, const Geometry& g) const {
+  ConvProblem p;
+  p.batch = batch;
+  p.in_steps = steps;
+  p.in_channels = in_channels_;
+  p.out_steps = g.out_steps;
+  p.filters = cfg_.filters;
+  p.kernel = cfg_.kernel_size;
+  p.stride = cfg_.strides;
+  p.dilation = cfg_.dilation_rate;
+  p.groups = cfg_.groups;
+  p.pad_left = g.pad_left;
+  p.channels_first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  return p;
+}
+
+Plan Layer::plan_for(const ConvProblem& p) const {
+  const int64_t batch = p.batch, steps = p.in_steps;
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  const auto key = std::make_pair(batch, steps);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return it->second;
+  Plan plan;
+  if (cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
+    plan.algorithm = choose_algorithm(p, &plan.reason);
+  } else if (algorithm_supports(cfg_.algorithm, p)) {
+    plan.algorithm = cfg_.algorithm;
+    plan.reason = std::string("forced ") + algorithm_name(cfg_.algorithm);
+  } else {
+    plan.algorithm = choose_algorithm(p, &plan.reason);
+    plan.reason = std::string("forced ") + algorithm_name(cfg_.algorithm) + " cannot run this shape; " + plan.reason;
+  }
+  if (cfg_.verbose) {
+    std::fprintf(stderr, "conv1d: layer '%s' plan batch=%lld steps=%lld channels=%lld -> %s (%s)\n", cfg_.name.c_str(),
+                 static_cast<long long>(batch), static_cast<long long>(steps), static_cast<long long>(in_channels_),
+                 algorithm_name(plan.algorithm), plan.reason.c_str());
+  }
+  // Variable-length inputs would grow the cache without bound; plans are cheap to redo.
+  if (plans_.size() >= 256) plans_.clear();
+  plans_.emplace(key, plan);
+  return plan;
+}
+
+conv1d_algorithm Layer::algorithm_for(int64_t batch, int64_t steps) const {
+  require_built();
+  if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
+  const Geometry g = compute_geometry(cfg_, steps);
+  return plan_for(problem_for(batch, steps, g)).algorithm;
+}
+
+void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
+                    size_t y_len) const {
+  if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
+  if (!y) fail(CONV1D_ERROR_NULL_POINTER, "y is NULL");
+  if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
+  if (steps <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "steps must be positive; received steps=" + str(steps));
+  if (channels <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "channels must be positive; received channels=" + str(channels));
+  const int64_t x_count = checked_mul(checked_mul(batch, steps, "input size"), channels, "input size");
+  require_built();
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  if (channels != in_channels_) {
+    fail(CONV1D_ERROR_CHANNELS_MISMATCH,
+         "Input 0 of layer \"" + cfg_.name + "\" is incompatible with the layer: expected axis " +
+             (first ? "1" : "-1") + " of input shape to have value " + str(in_channels_) +
+             ", but received input with shape " +
+             (first ? "(" + str(batch) + ", " + str(channels) + ", " + str(steps) + ")"
+                    : "(" + str(batch) + ", " + str(steps) + ", " + str(channels) + ")"));
+  }
+  int64_t shape[3];
+  size_t y_count = 0;
+  output_shape(batch, steps, shape, &y_count);
+  if (x_len < static_cast<uint64_t>(x_count)) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "x_len=" + std::to_string(x_len) + " but the input shape needs " +
+                                            str(x_count) + " floats");
+  }
+  if (y_len < y_count) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len=" + std::to_string(y_len) + " but the output shape (" + str(shape[0]) +
+                                            ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
+                                            std::to_string(y_count) + " floats");
+  }
+  const Geometry g = compute_geometry(cfg_, steps);
+  const ConvProblem p = problem_for(batch, steps, g);
+  const Plan plan = plan_for(p);
+  const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
+  const int64_t d0 = batch, d1 = first ? cfg_.filters : g.out_steps, d2 = first ? g.out_steps : cfg_.filters;
+  if (cfg_.activation == CONV1D_ACTIVATION_GLU) {
+    // glu's output is half the conv's size, so the conv needs its own buffer.
+    std::vector<float> full(static_cast<size_t>(d0 * d1 * d2));
+    run_algorithm(plan.algorithm, p, x, kernel_.data(), bias, full.data());
+    apply_activation(cfg_.activation, full.data(), y, d0, d1, d2);
+    return;
+  }
+  run_algorithm(plan.algorithm, p, x, kernel_.data(), bias, y);
+  if (cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, y, y, d0, d1, d2);
+}
+
+}  // namespace conv1d

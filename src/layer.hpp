@@ -1,0 +1,72 @@
+// One Conv1D layer: its Keras configuration, its weights, and the plans that
+// dispatch chose for the input shapes it has seen.
+#pragma once
+
+#include <conv1d/conv1d.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "kernels/problem.hpp"
+
+namespace conv1d {
+
+// What dispatch decided for one (batch, steps).
+struct Plan {
+  conv1d_algorithm algorithm = CONV1D_ALGORITHM_DIRECT;
+  std::string reason;
+};
+
+class Layer {
+ public:
+  Layer(int64_t filters, int64_t kernel_size);
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  void set_int(conv1d_param p, int64_t v);
+  void set_double(conv1d_param p, double v);
+  void set_string(conv1d_param p, const std::string& v);
+  int64_t get_int(conv1d_param p) const;
+  double get_double(conv1d_param p) const;
+  std::string get_string(conv1d_param p) const;
+  static void bounds(conv1d_param p, int64_t* lo, int64_t* hi);
+
+  void build(int64_t in_channels);
+  bool built() const { return built_; }
+  size_t kernel_len() const { return kernel_.size(); }
+  size_t bias_len() const { return bias_.size(); }
+  void set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len);
+  void get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const;
+
+  const LayerConfig& config() const { return cfg_; }
+  // {batch, steps, channels}-independent output shape in the layer's layout.
+  void output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const;
+  void forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
+               size_t y_len) const;
+  conv1d_algorithm algorithm_for(int64_t batch, int64_t steps) const;
+
+ private:
+  void require_built() const;
+  void require_unbuilt(const char* what) const;
+  // Replaces the configuration after validating it; drops cached plans.
+  void commit(const LayerConfig& next);
+  ConvProblem problem_for(int64_t batch, int64_t steps, const Geometry& g) const;
+  // The cached plan for p's (batch, steps), made on first use.
+  Plan plan_for(const ConvProblem& p) const;
+
+  LayerConfig cfg_;
+  bool built_ = false;
+  int64_t in_channels_ = 0;
+  std::vector<float> kernel_;  // Keras layout (k, C/G, F)
+  std::vector<float> bias_;    // (F,) or empty
+
+  mutable std::mutex plan_mutex_;
+  mutable std::map<std::pair<int64_t, int64_t>, Plan> plans_;
+};
+
+}  // namespace conv1d

@@ -1,0 +1,209 @@
+// Forward pass through the public C API against the float64 model in
+// naive_conv1d.hpp, over a randomized grid of every Conv1D argument.
+#include <conv1d/conv1d.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "naive_conv1d.hpp"
+
+namespace {
+
+struct Layer {
+  conv1d_layer* p = nullptr;
+  Layer(int64_t filters, int64_t k) { REQUIRE(conv1d_create(filters, k, &p) == CONV1D_OK); }
+  ~Layer() { conv1d_destroy(p); }
+  operator conv1d_layer*() const { return p; }
+};
+
+std::vector<float> random_vec(std::mt19937& rng, size_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& e : v) e = u(rng);
+  return v;
+}
+
+const char* kActivations[] = {"linear",      "relu",        "leaky_relu",  "relu6",       "elu",
+                              "selu",        "celu",        "gelu",        "sigmoid",     "hard_sigmoid",
+                              "silu",        "swish",       "hard_silu",   "hard_swish",  "mish",
+                              "softplus",    "softsign",    "exponential", "tanh",        "tanh_shrink",
+                              "hard_tanh",   "hard_shrink", "soft_shrink", "sparse_plus", "sparse_sigmoid",
+                              "squareplus",  "log_sigmoid", "softmax",     "log_softmax", "glu",
+                              "sparsemax"};
+
+// Runs one configuration through every algorithm and compares with the model.
+void check_config(const naive::Conv& c, int64_t N, int64_t L, int64_t C, std::mt19937& rng) {
+  INFO("filters=" << c.filters << " k=" << c.kernel << " s=" << c.stride << " d=" << c.dilation << " groups=" << c.groups
+                  << " padding=" << c.padding << " channels_first=" << c.channels_first << " bias=" << c.use_bias
+                  << " act=" << c.activation << " N=" << N << " L=" << L << " C=" << C);
+  const auto x = random_vec(rng, N * L * C, -1.f, 1.f);
+  const auto w = random_vec(rng, c.kernel * (C / c.groups) * c.filters, -0.5f, 0.5f);
+  const auto b = random_vec(rng, c.filters, -0.5f, 0.5f);
+  int64_t want_shape[3];
+  const auto want = naive::forward(c, x, N, L, C, w, b, want_shape);
+
+  for (conv1d_algorithm algo : {CONV1D_ALGORITHM_REFERENCE, CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM,
+                                CONV1D_ALGORITHM_AUTO}) {
+    INFO("algorithm=" << conv1d_algorithm_name(algo));
+    Layer layer(c.filters, c.kernel);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_STRIDES, c.stride) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DILATION_RATE, c.dilation) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_GROUPS, c.groups) == CONV1D_OK);
+    REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, c.padding.c_str()) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DATA_FORMAT, c.channels_first ? CONV1D_CHANNELS_FIRST
+                                                                              : CONV1D_CHANNELS_LAST) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_USE_BIAS, c.use_bias) == CONV1D_OK);
+    REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_ACTIVATION, c.activation.c_str()) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_ALGORITHM, algo) == CONV1D_OK);
+    REQUIRE(conv1d_set_weights(layer, w.data(), w.size(), c.use_bias ? b.data() : nullptr, c.use_bias ? b.size() : 0) ==
+            CONV1D_OK);
+    int64_t shape[3];
+    size_t count = 0;
+    REQUIRE(conv1d_output_shape(layer, N, L, shape, &count) == CONV1D_OK);
+    CHECK(shape[0] == want_shape[0]);
+    CHECK(shape[1] == want_shape[1]);
+    CHECK(shape[2] == want_shape[2]);
+    REQUIRE(count == want.size());
+    std::vector<float> y(count + 1, -777.f);  // one guard element past the end
+    REQUIRE(conv1d_forward(layer, x.data(), x.size(), N, L, C, y.data(), count) == CONV1D_OK);
+    CHECK(y[count] == -777.f);
+    if (algo != CONV1D_ALGORITHM_AUTO) {
+      conv1d_algorithm ran;
+      REQUIRE(conv1d_query_algorithm(layer, N, L, &ran) == CONV1D_OK);
+      CHECK(ran == algo);
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const double tol = 2e-5 * (1.0 + std::fabs(want[i]));
+      if (!(std::fabs(y[i] - want[i]) <= tol)) {
+        if (bad++ < 3) FAIL_CHECK("y[" << i << "] = " << y[i] << ", want " << want[i]);
+      }
+    }
+    CHECK(bad == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("forward matches the float64 model over the argument grid", "[forward][grid]") {
+  std::mt19937 rng(12345);
+  size_t act_i = 0, cases = 0;
+  for (const char* padding : {"valid", "same", "causal"})
+    for (int64_t stride : {1, 2, 3})
+      for (int64_t dilation : {1, 2, 3}) {
+        if (stride > 1 && dilation > 1) continue;
+        for (int groups_kind : {0, 1, 2})  // 1 group, 2 groups, depthwise
+          for (bool first : {false, true})
+            for (bool bias : {false, true}) {
+              naive::Conv c;
+              c.padding = padding;
+              c.stride = stride;
+              c.dilation = dilation;
+              c.channels_first = first;
+              c.use_bias = bias;
+              std::uniform_int_distribution<int64_t> kd(1, 5), ld(1, 17), nd(1, 3), cd(1, 5);
+              c.kernel = kd(rng);
+              int64_t C = cd(rng);
+              if (groups_kind == 0) {
+                c.groups = 1;
+                c.filters = cd(rng) + 1;
+              } else if (groups_kind == 1) {
+                c.groups = 2;
+                C *= 2;
+                c.filters = 2 * cd(rng);
+              } else {
+                c.groups = C;
+                c.filters = C * (1 + (cd(rng) % 2));  // depthwise, multiplier 1 or 2
+              }
+              int64_t L = ld(rng);
+              if (c.padding == "valid") L += c.dilation * (c.kernel - 1);  // non-empty output
+              const int64_t N = nd(rng);
+              c.activation = kActivations[act_i++ % (sizeof(kActivations) / sizeof(*kActivations))];
+              // glu halves the last axis, which must then be even.
+              if (c.activation == "glu") {
+                if (first) {
+                  const int64_t lo = naive::out_steps(c, L);
+                  if (lo % 2) L += c.stride;
+                } else if (c.filters % 2) {
+                  c.filters *= 2;
+                }
+              }
+              check_config(c, N, L, C, rng);
+              ++cases;
+            }
+      }
+  CHECK(cases == 3 * 5 * 3 * 2 * 2);
+}
+
+TEST_CASE("every activation on channels_last and channels_first", "[forward][activation]") {
+  std::mt19937 rng(7);
+  for (const char* a : kActivations)
+    for (bool first : {false, true}) {
+      naive::Conv c;
+      c.filters = 6;
+      c.kernel = 3;
+      c.padding = "same";
+      c.channels_first = first;
+      c.activation = a;
+      check_config(c, 2, 8, 4, rng);
+    }
+}
+
+TEST_CASE("edge shapes: steps=1, kernel longer than the input, wide layers", "[forward][edge]") {
+  std::mt19937 rng(99);
+  naive::Conv c;
+  c.filters = 3;
+  c.kernel = 7;
+  for (const char* padding : {"same", "causal"})
+    for (bool first : {false, true}) {
+      c.padding = padding;
+      c.channels_first = first;
+      check_config(c, 2, 1, 3, rng);  // steps = 1
+      check_config(c, 1, 4, 2, rng);  // kernel longer than steps
+      c.stride = 3;
+      check_config(c, 3, 5, 2, rng);
+      c.stride = 1;
+    }
+  // Large enough that auto takes the GEMM path, with odd sizes everywhere.
+  naive::Conv big;
+  big.filters = 37;
+  big.kernel = 3;
+  big.padding = "same";
+  check_config(big, 2, 41, 29, rng);
+  big.channels_first = true;
+  big.groups = 1;
+  check_config(big, 1, 33, 31, rng);
+  big.padding = "causal";
+  big.dilation = 4;
+  check_config(big, 2, 50, 19, rng);
+}
+
+TEST_CASE("concurrent forward calls on one layer agree", "[forward][threads]") {
+  Layer layer(24, 3);
+  REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_SEED, 3) == CONV1D_OK);
+  REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, "same") == CONV1D_OK);
+  REQUIRE(conv1d_build(layer, 20) == CONV1D_OK);
+  std::mt19937 rng(5);
+  const auto x = random_vec(rng, 2 * 64 * 20, -1.f, 1.f);
+  std::vector<float> want(2 * 64 * 24);
+  REQUIRE(conv1d_forward(layer, x.data(), x.size(), 2, 64, 20, want.data(), want.size()) == CONV1D_OK);
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<float> y(want.size());
+      bool same = true;
+      for (int r = 0; r < 20; ++r) {
+        // Different lengths make the threads plan concurrently too.
+        const int64_t steps = 64 - (r % 4);
+        if (conv1d_forward(layer, x.data(), x.size(), 2, steps, 20, y.data(), y.size()) != CONV1D_OK) same = false;
+        if (steps == 64) same = same && y == want;
+      }
+      ok[t] = same;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) CHECK(ok[t] == 1);
+}
