@@ -7,6 +7,7 @@
 
 #include "activations.hpp"
 #include "config.hpp"
+#include "dispatch/cpu.hpp"
 #include "errors.hpp"
 #include "layer.hpp"
 
@@ -33,6 +34,16 @@ conv1d::Layer& get(conv1d_layer* layer) {
 template <class T>
 void need(const T* p, const char* name) {
   if (!p) fail(CONV1D_ERROR_NULL_POINTER, std::string(name) + " is NULL");
+}
+
+// Copies s with its NUL into buffer, or fails leaving buffer untouched.
+void copy_out(const std::string& s, char* buffer, size_t capacity, size_t* needed) {
+  if (needed) *needed = s.size() + 1;
+  if (capacity < s.size() + 1) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "capacity=" + std::to_string(capacity) + " but the value needs " +
+                                            std::to_string(s.size() + 1) + " bytes with its NUL");
+  }
+  std::memcpy(buffer, s.c_str(), s.size() + 1);
 }
 
 }  // namespace
@@ -93,13 +104,7 @@ conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, c
   return guard([&] {
     const conv1d::Layer& l = get(layer);
     if (capacity > 0) need(buffer, "buffer");
-    const std::string s = l.get_string(param);
-    if (needed) *needed = s.size() + 1;
-    if (capacity < s.size() + 1) {
-      fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "capacity=" + std::to_string(capacity) + " but the value needs " +
-                                              std::to_string(s.size() + 1) + " bytes with its NUL");
-    }
-    std::memcpy(buffer, s.c_str(), s.size() + 1);
+    copy_out(l.get_string(param), buffer, capacity, needed);
   });
 }
 
@@ -179,5 +184,16 @@ conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, i
     *algorithm = l.algorithm_for(batch, steps);
   });
 }
+
+conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
+                                   size_t capacity, size_t* needed) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    if (capacity > 0) need(buffer, "buffer");
+    copy_out(l.describe_plan(batch, steps), buffer, capacity, needed);
+  });
+}
+
+conv1d_isa conv1d_cpu_isa(void) { return conv1d::detected_isa(); }
 
 }  // extern "C"

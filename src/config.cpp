@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "dispatch/cpu.hpp"
 #include "error.hpp"
 
 namespace conv1d {
@@ -70,6 +71,7 @@ LayerConfig default_config(int64_t filters, int64_t kernel_size) {
     }
   }
   if (const char* v = std::getenv("CONV1D_VERBOSE"); v && *v && std::string(v) != "0") c.verbose = true;
+  c.max_isa = default_max_isa();
   return c;
 }
 

@@ -29,6 +29,9 @@ struct LayerConfig {
   int64_t seed = -1;  // -1: a random seed is drawn at build
   conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
   bool verbose = false;
+  int64_t num_threads = 0;                 // 0: all available cores
+  conv1d_isa max_isa = CONV1D_ISA_AVX512;  // capped by the CPU where used
+  bool find = false;
   std::string name = "conv1d";
 
   // Checks the combination as Keras' constructor does (the checks on single

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
 #include <random>
 
 #include "activations.hpp"
+#include "dispatch/cpu.hpp"
 #include "dispatch/dispatch.hpp"
 #include "error.hpp"
+#include "runtime/aligned.hpp"
+#include "runtime/thread_pool.hpp"
 
 namespace conv1d {
 namespace {
@@ -69,6 +73,9 @@ const char* param_name(conv1d_param p) {
     case CONV1D_PARAM_SEED: return "seed";
     case CONV1D_PARAM_ALGORITHM: return "algorithm";
     case CONV1D_PARAM_VERBOSE: return "verbose";
+    case CONV1D_PARAM_NUM_THREADS: return "num_threads";
+    case CONV1D_PARAM_MAX_ISA: return "max_isa";
+    case CONV1D_PARAM_FIND: return "find";
     case CONV1D_PARAM_NAME: return "name";
   }
   return nullptr;
@@ -106,7 +113,42 @@ void Layer::require_unbuilt(const char* what) const {
 
 void Layer::commit(const LayerConfig& next) {
   next.validate();
+  Packing packing;
+  if (built_) packing = pack(next, in_channels_, kernel_, bias_);
   cfg_ = next;
+  packed_ = std::move(packing);
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  plans_.clear();
+}
+
+Layer::Packing Layer::pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
+                           const std::vector<float>& bias) {
+  Packing out;
+  ConvProblem p;
+  p.in_channels = in_channels;
+  p.filters = cfg.filters;
+  p.kernel = cfg.kernel_size;
+  p.stride = cfg.strides;
+  p.dilation = cfg.dilation_rate;
+  p.groups = cfg.groups;
+  p.channels_first = cfg.data_format == CONV1D_CHANNELS_FIRST;
+  const conv1d_isa isa = std::min(cfg.max_isa, detected_isa());
+  PackKind kind;
+  if (isa >= CONV1D_ISA_AVX2 && simd_pack_kind(p, &kind)) {
+    out.weights = pack_for(p, isa, kernel.data(), bias.empty() ? nullptr : bias.data());
+    out.isa = isa;
+    out.valid = true;
+  }
+  return out;
+}
+
+void Layer::install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias) {
+  Packing packing = pack(cfg_, in_channels, kernel, bias);
+  kernel_.swap(kernel);
+  bias_.swap(bias);
+  packed_ = std::move(packing);
+  in_channels_ = in_channels;
+  built_ = true;
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
 }
@@ -173,6 +215,20 @@ void Layer::set_int(conv1d_param p, int64_t v) {
       check_flag("verbose", v);
       next.verbose = v != 0;
       break;
+    case CONV1D_PARAM_NUM_THREADS:
+      if (v < 0 || v > 4096)
+        fail(CONV1D_ERROR_INVALID_VALUE, "num_threads must be 0 (all cores) to 4096; received " + str(v));
+      next.num_threads = v;
+      break;
+    case CONV1D_PARAM_MAX_ISA:
+      if (v < CONV1D_ISA_SCALAR || v > CONV1D_ISA_AVX512)
+        fail(CONV1D_ERROR_INVALID_VALUE, "max_isa must be a conv1d_isa value (0..2); received " + str(v));
+      next.max_isa = static_cast<conv1d_isa>(v);
+      break;
+    case CONV1D_PARAM_FIND:
+      check_flag("find", v);
+      next.find = v != 0;
+      break;
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
@@ -209,6 +265,9 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
     case CONV1D_PARAM_ALGORITHM:
       next.algorithm = parse_algorithm(v);
       break;
+    case CONV1D_PARAM_MAX_ISA:
+      next.max_isa = parse_isa(v.c_str());
+      break;
     case CONV1D_PARAM_NAME:
       if (v.empty()) fail(CONV1D_ERROR_INVALID_VALUE, "name must not be empty");
       next.name = v;
@@ -235,6 +294,9 @@ int64_t Layer::get_int(conv1d_param p) const {
     case CONV1D_PARAM_SEED: return cfg_.seed;
     case CONV1D_PARAM_ALGORITHM: return cfg_.algorithm;
     case CONV1D_PARAM_VERBOSE: return cfg_.verbose ? 1 : 0;
+    case CONV1D_PARAM_NUM_THREADS: return cfg_.num_threads;
+    case CONV1D_PARAM_MAX_ISA: return cfg_.max_isa;
+    case CONV1D_PARAM_FIND: return cfg_.find ? 1 : 0;
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
@@ -257,6 +319,7 @@ std::string Layer::get_string(conv1d_param p) const {
     case CONV1D_PARAM_KERNEL_INITIALIZER: return cfg_.kernel_initializer.to_json();
     case CONV1D_PARAM_BIAS_INITIALIZER: return cfg_.bias_initializer.to_json();
     case CONV1D_PARAM_ALGORITHM: return algorithm_name(cfg_.algorithm);
+    case CONV1D_PARAM_MAX_ISA: return isa_name(cfg_.max_isa);
     case CONV1D_PARAM_NAME: return cfg_.name;
     default:
       if (!param_name(p)) unknown_param(p);
@@ -275,7 +338,10 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
     case CONV1D_PARAM_PADDING: *lo = CONV1D_PADDING_VALID, *hi = CONV1D_PADDING_CAUSAL; return;
     case CONV1D_PARAM_DATA_FORMAT: *lo = CONV1D_CHANNELS_LAST, *hi = CONV1D_CHANNELS_FIRST; return;
     case CONV1D_PARAM_USE_BIAS:
-    case CONV1D_PARAM_VERBOSE: *lo = 0, *hi = 1; return;
+    case CONV1D_PARAM_VERBOSE:
+    case CONV1D_PARAM_FIND: *lo = 0, *hi = 1; return;
+    case CONV1D_PARAM_NUM_THREADS: *lo = 0, *hi = 4096; return;
+    case CONV1D_PARAM_MAX_ISA: *lo = CONV1D_ISA_SCALAR, *hi = CONV1D_ISA_AVX512; return;
     case CONV1D_PARAM_ACTIVATION: *lo = CONV1D_ACTIVATION_LINEAR, *hi = CONV1D_ACTIVATION_SPARSEMAX; return;
     case CONV1D_PARAM_SEED: *lo = -1, *hi = INT64_MAX; return;
     case CONV1D_PARAM_ALGORITHM: *lo = CONV1D_ALGORITHM_AUTO, *hi = CONV1D_ALGORITHM_GEMM; return;
@@ -304,12 +370,7 @@ void Layer::build(int64_t in_channels) {
   cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
   // The bias gets its own stream so that kernel and bias are not correlated.
   if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
-  kernel_.swap(kernel);
-  bias_.swap(bias);
-  in_channels_ = in_channels;
-  built_ = true;
-  std::lock_guard<std::mutex> lock(plan_mutex_);
-  plans_.clear();
+  install(in_channels, std::move(kernel), std::move(bias));
 }
 
 void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
@@ -344,12 +405,7 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
   }
   if (want_bias && !bias) fail(CONV1D_ERROR_NULL_POINTER, "bias is NULL but use_bias is on");
   std::vector<float> k(kernel, kernel + kernel_len), b(bias ? bias : kernel, (bias ? bias : kernel) + want_bias);
-  kernel_.swap(k);
-  bias_.swap(b);
-  in_channels_ = cin;
-  built_ = true;
-  std::lock_guard<std::mutex> lock(plan_mutex_);
-  plans_.clear();
+  install(cin, std::move(k), std::move(b));
 }
 
 void Layer::get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const {
@@ -400,31 +456,60 @@ ConvProblem Layer::problem_for(int64_t batch, int64_t steps, const Geometry& g) 
   return p;
 }
 
+ExecConfig Layer::exec_config() const {
+  ExecConfig e;
+  e.algorithm = cfg_.algorithm;
+  e.max_isa = std::min(cfg_.max_isa, detected_isa());
+  e.threads = cfg_.num_threads > 0 ? static_cast<int>(cfg_.num_threads) : available_cores();
+  return e;
+}
+
+std::string Layer::plan_line(const ConvProblem& p, const Plan& plan) const {
+  return "conv1d: layer '" + cfg_.name + "' batch=" + str(p.batch) + " steps=" + str(p.in_steps) +
+         " channels=" + str(p.in_channels) + " filters=" + str(p.filters) + " -> " + algorithm_name(plan.algorithm) +
+         " [" + plan.kernel + ", " + str(plan.threads) + (plan.threads == 1 ? " thread" : " threads") + "] (" +
+         plan.reason + ")";
+}
+
 Plan Layer::plan_for(const ConvProblem& p) const {
-  const int64_t batch = p.batch, steps = p.in_steps;
+  const auto key = std::make_pair(p.batch, p.in_steps);
   std::lock_guard<std::mutex> lock(plan_mutex_);
-  const auto key = std::make_pair(batch, steps);
   auto it = plans_.find(key);
-  if (it != plans_.end()) return it->second;
-  Plan plan;
-  if (cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
-    plan.algorithm = choose_algorithm(p, &plan.reason);
-  } else if (algorithm_supports(cfg_.algorithm, p)) {
-    plan.algorithm = cfg_.algorithm;
-    plan.reason = std::string("forced ") + algorithm_name(cfg_.algorithm);
-  } else {
-    plan.algorithm = choose_algorithm(p, &plan.reason);
-    plan.reason = std::string("forced ") + algorithm_name(cfg_.algorithm) + " cannot run this shape; " + plan.reason;
-  }
-  if (cfg_.verbose) {
-    std::fprintf(stderr, "conv1d: layer '%s' plan batch=%lld steps=%lld channels=%lld -> %s (%s)\n", cfg_.name.c_str(),
-                 static_cast<long long>(batch), static_cast<long long>(steps), static_cast<long long>(in_channels_),
-                 algorithm_name(plan.algorithm), plan.reason.c_str());
-  }
+  if (it != plans_.end()) return it->second.plan;
+  const Plan plan = make_plan(p, exec_config(), packed_.valid ? &packed_.weights : nullptr, packed_.isa);
+  if (cfg_.verbose) std::fprintf(stderr, "%s\n", plan_line(p, plan).c_str());
   // Variable-length inputs would grow the cache without bound; plans are cheap to redo.
   if (plans_.size() >= 256) plans_.clear();
-  plans_.emplace(key, plan);
+  plans_.emplace(key, CachedPlan{plan, false});
   return plan;
+}
+
+Plan Layer::find_plan(const ConvProblem& p, const float* x, float* y) const {
+  const std::vector<Plan> candidates =
+      candidate_plans(p, exec_config(), packed_.valid ? &packed_.weights : nullptr, packed_.isa);
+  const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
+  const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
+  Plan best;
+  double best_time = 0;
+  std::string times;
+  for (const Plan& c : candidates) {
+    // One warm-up run, then the better of two timed ones.
+    double t = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      execute(c, p, x, kernel_.data(), bias, packed, CONV1D_ACTIVATION_LINEAR, y);
+      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (rep == 1 || (rep == 2 && dt < t)) t = dt;
+    }
+    times += std::string(times.empty() ? "" : ", ") + c.kernel + " " + std::to_string(t * 1e6) + " us";
+    if (best.kernel.empty() || t < best_time) best = c, best_time = t;
+  }
+  best.reason = "find: timed " + times;
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  if (plans_.size() >= 256) plans_.clear();
+  plans_[std::make_pair(p.batch, p.in_steps)] = CachedPlan{best, true};
+  if (cfg_.verbose) std::fprintf(stderr, "%s\n", plan_line(p, best).c_str());
+  return best;
 }
 
 conv1d_algorithm Layer::algorithm_for(int64_t batch, int64_t steps) const {
@@ -432,6 +517,13 @@ conv1d_algorithm Layer::algorithm_for(int64_t batch, int64_t steps) const {
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   const Geometry g = compute_geometry(cfg_, steps);
   return plan_for(problem_for(batch, steps, g)).algorithm;
+}
+
+std::string Layer::describe_plan(int64_t batch, int64_t steps) const {
+  require_built();
+  if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
+  const ConvProblem p = problem_for(batch, steps, compute_geometry(cfg_, steps));
+  return plan_line(p, plan_for(p));
 }
 
 void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
@@ -466,18 +558,25 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
   }
   const Geometry g = compute_geometry(cfg_, steps);
   const ConvProblem p = problem_for(batch, steps, g);
-  const Plan plan = plan_for(p);
+  Plan plan = plan_for(p);
   const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
+  const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
   const int64_t d0 = batch, d1 = first ? cfg_.filters : g.out_steps, d2 = first ? g.out_steps : cfg_.filters;
-  if (cfg_.activation == CONV1D_ACTIVATION_GLU) {
-    // glu's output is half the conv's size, so the conv needs its own buffer.
-    std::vector<float> full(static_cast<size_t>(d0 * d1 * d2));
-    run_algorithm(plan.algorithm, p, x, kernel_.data(), bias, full.data());
-    apply_activation(cfg_.activation, full.data(), y, d0, d1, d2);
-    return;
+  // glu's output is half the conv's size, so the conv needs its own buffer.
+  float* conv_out = y;
+  if (cfg_.activation == CONV1D_ACTIVATION_GLU) conv_out = thread_scratch(1, static_cast<size_t>(d0 * d1 * d2));
+  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
+    bool found;
+    {
+      std::lock_guard<std::mutex> lock(plan_mutex_);
+      found = plans_[std::make_pair(batch, steps)].found;
+    }
+    if (!found) plan = find_plan(p, x, conv_out);
   }
-  run_algorithm(plan.algorithm, p, x, kernel_.data(), bias, y);
-  if (cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, y, y, d0, d1, d2);
+  const bool fused = execute(plan, p, x, kernel_.data(), bias, packed, cfg_.activation, conv_out);
+  if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) {
+    apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
+  }
 }
 
 }  // namespace conv1d

@@ -12,15 +12,11 @@
 #include <vector>
 
 #include "config.hpp"
+#include "dispatch/dispatch.hpp"
+#include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
 
 namespace conv1d {
-
-// What dispatch decided for one (batch, steps).
-struct Plan {
-  conv1d_algorithm algorithm = CONV1D_ALGORITHM_DIRECT;
-  std::string reason;
-};
 
 class Layer {
  public:
@@ -49,24 +45,46 @@ class Layer {
   void forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
                size_t y_len) const;
   conv1d_algorithm algorithm_for(int64_t batch, int64_t steps) const;
+  // The plan line CONV1D_VERBOSE prints for (batch, steps).
+  std::string describe_plan(int64_t batch, int64_t steps) const;
 
  private:
   void require_built() const;
   void require_unbuilt(const char* what) const;
-  // Replaces the configuration after validating it; drops cached plans.
+  // Replaces the configuration after validating it and repacking the
+  // weights for it; drops cached plans. Nothing changes if it throws.
   void commit(const LayerConfig& next);
+  // Packs kernel/bias for cfg's SIMD kernels (empty when none apply).
+  struct Packing {
+    PackedWeights weights;
+    conv1d_isa isa = CONV1D_ISA_SCALAR;
+    bool valid = false;
+  };
+  static Packing pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
+                      const std::vector<float>& bias);
+  // Installs new weights (already validated) and their packing.
+  void install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias);
   ConvProblem problem_for(int64_t batch, int64_t steps, const Geometry& g) const;
+  ExecConfig exec_config() const;
   // The cached plan for p's (batch, steps), made on first use.
   Plan plan_for(const ConvProblem& p) const;
+  // Find mode: times each candidate on this call's data, caches the fastest.
+  Plan find_plan(const ConvProblem& p, const float* x, float* y) const;
+  std::string plan_line(const ConvProblem& p, const Plan& plan) const;
 
   LayerConfig cfg_;
   bool built_ = false;
   int64_t in_channels_ = 0;
   std::vector<float> kernel_;  // Keras layout (k, C/G, F)
   std::vector<float> bias_;    // (F,) or empty
+  Packing packed_;
 
   mutable std::mutex plan_mutex_;
-  mutable std::map<std::pair<int64_t, int64_t>, Plan> plans_;
+  struct CachedPlan {
+    Plan plan;
+    bool found = false;  // settled by find mode
+  };
+  mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
 };
 
 }  // namespace conv1d

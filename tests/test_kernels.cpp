@@ -1,11 +1,14 @@
-// Every kernel against the reference kernel on shapes that hit each loop
-// remainder and edge, through the internal ConvProblem interface; and the
-// reference itself against a hand-computed case.
+// Every kernel path at every ISA level against the reference kernel, through
+// the internal dispatch interface, on shapes that hit each tile remainder;
+// plus the reference itself on a hand-computed case.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "activations.hpp"
+#include "dispatch/cpu.hpp"
 #include "dispatch/dispatch.hpp"
 #include "kernels/problem.hpp"
 
@@ -20,33 +23,97 @@ std::vector<float> random_vec(std::mt19937& rng, size_t n) {
   return v;
 }
 
-void compare_all(const ConvProblem& p, std::mt19937& rng, bool with_bias) {
+std::vector<conv1d_isa> simd_isas() {
+  std::vector<conv1d_isa> isas;
+  for (conv1d_isa i : {CONV1D_ISA_AVX2, CONV1D_ISA_AVX512})
+    if (conv1d::detected_isa() >= i) isas.push_back(i);
+  return isas;
+}
+
+// Runs `p` through every plan the library has for it (scalar direct, SIMD
+// direct at each ISA with 1 and 2 threads, GEMM) with activation `act`, and
+// compares with reference + activation. Returns how many SIMD plans ran.
+int compare_all(const ConvProblem& p, std::mt19937& rng, bool with_bias, conv1d_activation act) {
   INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " Lo=" << p.out_steps << " F="
             << p.filters << " k=" << p.kernel << " s=" << p.stride << " d=" << p.dilation << " G=" << p.groups
-            << " pl=" << p.pad_left << " ncw=" << p.channels_first << " bias=" << with_bias);
+            << " pl=" << p.pad_left << " ncw=" << p.channels_first << " bias=" << with_bias
+            << " act=" << conv1d::activation_name(act));
   const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
   const auto w = random_vec(rng, p.kernel * p.cg() * p.filters);
   const auto b = random_vec(rng, p.filters);
+  const float* bias = with_bias ? b.data() : nullptr;
   const size_t ny = p.batch * p.out_steps * p.filters;
   std::vector<float> want(ny);
-  conv1d::conv_reference(p, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
-  for (conv1d_algorithm a : {CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM}) {
-    INFO("algorithm " << a);
+  conv1d::conv_reference(p, x.data(), w.data(), bias, want.data());
+  conv1d::apply_elementwise(act, want.data(), ny);
+
+  std::vector<conv1d::Plan> plans;
+  std::vector<conv1d::PackedWeights> packs;
+  std::vector<const conv1d::PackedWeights*> plan_packs;
+  conv1d::PackKind kind;
+  conv1d::ExecConfig e;
+  e.algorithm = CONV1D_ALGORITHM_DIRECT;
+  plans.push_back(conv1d::make_plan(p, e, nullptr, CONV1D_ISA_SCALAR));
+  plan_packs.push_back(nullptr);
+  packs.reserve(4);
+  int simd = 0;
+  for (conv1d_isa isa : simd_isas()) {
+    if (!conv1d::simd_pack_kind(p, &kind)) break;
+    packs.push_back(conv1d::pack_for(p, isa, w.data(), bias));
+    for (int threads : {1, 2}) {
+      e.max_isa = isa;
+      e.threads = threads;
+      conv1d::Plan plan = conv1d::make_plan(p, e, &packs.back(), isa);
+      REQUIRE(plan.isa == isa);
+      plan.threads = threads;  // force the split even where it would not pay
+      plans.push_back(plan);
+      plan_packs.push_back(&packs.back());
+      ++simd;
+    }
+  }
+  if (conv1d::algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) {
+    e.algorithm = CONV1D_ALGORITHM_GEMM;
+    plans.push_back(conv1d::make_plan(p, e, nullptr, CONV1D_ISA_SCALAR));
+    plan_packs.push_back(nullptr);
+  }
+  std::vector<float> first_simd;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    INFO("plan " << plans[i].kernel << " threads " << plans[i].threads);
     std::vector<float> y(ny + 8, 1e30f);
-    conv1d::run_algorithm(a, p, x.data(), w.data(), with_bias ? b.data() : nullptr, y.data());
+    const bool fused = conv1d::execute(plans[i], p, x.data(), w.data(), bias, plan_packs[i], act, y.data());
+    if (!fused) conv1d::apply_elementwise(act, y.data(), ny);
     const double tol = 1e-5 * std::sqrt(static_cast<double>(p.kernel * p.cg())) + 1e-6;
     size_t bad = 0;
-    for (size_t i = 0; i < ny; ++i)
-      if (!(std::fabs(y[i] - want[i]) <= tol * (1 + std::fabs(want[i])))) ++bad;
+    for (size_t j = 0; j < ny; ++j)
+      if (!(std::fabs(y[j] - want[j]) <= tol * (1 + std::fabs(want[j])))) {
+        if (bad++ < 3) FAIL_CHECK("y[" << j << "] = " << y[j] << ", want " << want[j]);
+      }
     CHECK(bad == 0);
-    for (size_t i = ny; i < ny + 8; ++i) CHECK(y[i] == 1e30f);  // nothing written past the end
+    for (size_t j = ny; j < ny + 8; ++j) CHECK(y[j] == 1e30f);  // nothing written past the end
+    // The same ISA gives bitwise the same output for 1 and 2 threads.
+    if (plans[i].isa != CONV1D_ISA_SCALAR && plans[i].algorithm == CONV1D_ALGORITHM_DIRECT) {
+      if (plans[i].threads == 1)
+        first_simd.assign(y.begin(), y.begin() + ny);
+      else
+        CHECK(std::equal(first_simd.begin(), first_simd.end(), y.begin()));
+    }
   }
+  return simd;
+}
+
+ConvProblem problem(int64_t n, int64_t L, int64_t C, int64_t F, int64_t k, int64_t s, int64_t d, int64_t G,
+                    int64_t pad_left, int64_t pad_right, bool ncw) {
+  ConvProblem p;
+  p.batch = n, p.in_steps = L, p.in_channels = C, p.filters = F, p.kernel = k, p.stride = s, p.dilation = d;
+  p.groups = G, p.pad_left = pad_left, p.channels_first = ncw;
+  p.out_steps = (pad_left + L + pad_right - (k - 1) * d - 1) / s + 1;
+  return p;
 }
 
 }  // namespace
 
 TEST_CASE("reference kernel on a hand-computed case", "[kernels]") {
-  // x (1, 3 steps, 2 channels) channels_last, k=2, F=1, same-style pad_left=0.
+  // x (1, 3 steps, 2 channels) channels_last, k=2, F=1.
   ConvProblem p;
   p.in_steps = 3, p.in_channels = 2, p.out_steps = 2, p.filters = 1, p.kernel = 2;
   const std::vector<float> x = {1, 2, 3, 4, 5, 6}, w = {1, -1, 2, 0.5f}, b = {0.25f};
@@ -61,45 +128,92 @@ TEST_CASE("reference kernel on a hand-computed case", "[kernels]") {
   CHECK(y[1] == 7.0f);
 }
 
-TEST_CASE("direct and gemm match the reference on random problems", "[kernels]") {
+TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainder", "[kernels][simd]") {
+  std::mt19937 rng(1);
+  int simd = 0;
+  // F from 1 to 70 covers 1-5 vectors of 16 and 1-9 of 8, with every lane
+  // remainder class; Lo up to 31 covers every row remainder of the tiles.
+  for (int64_t F = 1; F <= 70; F += 3) {
+    const int64_t L = 5 + F % 29;
+    simd += compare_all(problem(2, L, 3 + F % 5, F, 1 + F % 4, 1, 1, 1, F % 3, (F + 1) % 3, false), rng, F % 2,
+                        F % 4 == 0 ? CONV1D_ACTIVATION_RELU : CONV1D_ACTIVATION_LINEAR);
+  }
+  // Groups, stride, dilation, padding beyond the kernel span, fused sigmoid.
+  simd += compare_all(problem(3, 23, 12, 18, 3, 2, 1, 3, 2, 1, false), rng, true, CONV1D_ACTIVATION_SIGMOID);
+  simd += compare_all(problem(1, 40, 8, 36, 3, 1, 5, 2, 10, 0, false), rng, true, CONV1D_ACTIVATION_TANH);
+  simd += compare_all(problem(2, 9, 5, 33, 4, 3, 1, 1, 4, 6, false), rng, false, CONV1D_ACTIVATION_GELU);
+  simd += compare_all(problem(1, 200, 1, 48, 10, 5, 1, 1, 0, 0, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(1, 64, 4, 72, 15, 1, 1, 1, 7, 7, false), rng, true, CONV1D_ACTIVATION_RELU);
+  // Depthwise multiplier 2 goes through the generic kernel.
+  simd += compare_all(problem(2, 30, 6, 12, 5, 1, 1, 6, 2, 2, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
+}
+
+TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remainder", "[kernels][simd]") {
+  std::mt19937 rng(2);
+  int simd = 0;
+  for (int64_t F = 1; F <= 14; ++F) {
+    // Lo from ~1 to ~300 crosses every tile width for 8 and 16 lanes.
+    const int64_t L = 1 + (F * 23) % 300;
+    simd += compare_all(problem(2, L, 2 + F % 4, F, 1 + F % 5, 1, 1 + F % 3, 1, (F % 5) * (1 + F % 3), F % 4, true),
+                        rng, F % 3 != 0, F % 2 ? CONV1D_ACTIVATION_RELU : CONV1D_ACTIVATION_SOFTPLUS);
+  }
+  simd += compare_all(problem(1, 70, 8, 12, 3, 1, 1, 4, 1, 1, true), rng, true, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(3, 100, 16, 16, 9, 1, 1, 16, 4, 4, true), rng, true, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(1, 5, 3, 7, 9, 1, 1, 1, 8, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // k > L
+  // Strided channels_first has no SIMD kernel: scalar and GEMM only.
+  CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
+  if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
+}
+
+TEST_CASE("depthwise channels_last SIMD kernel: channel remainders, stride, dilation", "[kernels][simd]") {
+  std::mt19937 rng(3);
+  for (int64_t C : {2, 7, 8, 16, 17, 33, 64, 70, 129})
+    compare_all(problem(2, 11 + C % 13, C, C, 1 + C % 7, 1, 1, C, (C % 7) / 2, C % 7 - (C % 7) / 2, false), rng, C % 2,
+                C % 3 ? CONV1D_ACTIVATION_LINEAR : CONV1D_ACTIVATION_RELU);
+  compare_all(problem(1, 50, 24, 24, 5, 2, 1, 24, 2, 2, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  compare_all(problem(1, 50, 24, 24, 3, 1, 4, 24, 8, 0, false), rng, true, CONV1D_ACTIVATION_ELU);
+  compare_all(problem(1, 1000, 256, 256, 33, 1, 1, 256, 16, 16, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+}
+
+TEST_CASE("random problems through every plan", "[kernels]") {
   std::mt19937 rng(2468);
   std::uniform_int_distribution<int64_t> small(1, 6), steps(1, 40), pad(0, 4);
-  for (int iter = 0; iter < 300; ++iter) {
-    ConvProblem p;
-    p.batch = small(rng) % 3 + 1;
-    p.groups = std::vector<int64_t>{1, 1, 2, 3}[iter % 4];
-    p.in_channels = p.groups * small(rng);
-    if (iter % 7 == 0) p.groups = p.in_channels;  // depthwise
-    p.filters = p.groups * small(rng);
-    p.kernel = small(rng);
-    p.stride = iter % 3 == 0 ? small(rng) % 3 + 1 : 1;
-    p.dilation = p.stride == 1 ? small(rng) % 3 + 1 : 1;
-    p.in_steps = steps(rng);
-    p.pad_left = pad(rng);
-    p.channels_first = iter % 2 == 1;
-    // Any out_steps whose taps stay within pad_left + L + some right padding.
-    const int64_t span = (p.kernel - 1) * p.dilation + 1;
-    const int64_t padded = p.pad_left + p.in_steps + pad(rng);
-    if (padded < span) continue;
-    p.out_steps = (padded - span) / p.stride + 1;
-    compare_all(p, rng, iter % 5 != 0);
+  for (int iter = 0; iter < 200; ++iter) {
+    const int64_t groups = std::vector<int64_t>{1, 1, 2, 3}[iter % 4];
+    int64_t C = groups * small(rng);
+    const int64_t G = iter % 7 == 0 ? C : groups;  // depthwise
+    const int64_t F = G * small(rng);
+    const int64_t k = small(rng), s = iter % 3 == 0 ? small(rng) % 3 + 1 : 1;
+    const int64_t d = s == 1 ? small(rng) % 3 + 1 : 1;
+    const int64_t L = steps(rng), pl = pad(rng), pr = pad(rng);
+    if (pl + L + pr < (k - 1) * d + 1) continue;
+    compare_all(problem(small(rng) % 3 + 1, L, C, F, k, s, d, G, pl, pr, iter % 2 == 1), rng, iter % 5 != 0,
+                CONV1D_ACTIVATION_LINEAR);
   }
 }
 
-TEST_CASE("wide problems where auto picks GEMM", "[kernels]") {
-  std::mt19937 rng(11);
-  for (bool ncw : {false, true}) {
-    ConvProblem p;
-    p.batch = 2, p.in_steps = 67, p.in_channels = 35, p.filters = 33, p.kernel = 3, p.pad_left = 1;
-    p.out_steps = 67;
-    p.channels_first = ncw;
-    std::string reason;
-    CHECK(conv1d::choose_algorithm(p, &reason) == CONV1D_ALGORITHM_GEMM);
-    CHECK(!reason.empty());
-    compare_all(p, rng, true);
+TEST_CASE("auto picks a SIMD direct kernel where one exists, GEMM or scalar otherwise", "[kernels][dispatch]") {
+  conv1d::ExecConfig e;
+  e.max_isa = conv1d::detected_isa();
+  const ConvProblem nwc = problem(2, 67, 35, 33, 3, 1, 1, 1, 1, 1, false);
+  std::string want = conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? "direct" : "gemm";
+  conv1d::PackedWeights pw;
+  conv1d::PackKind kind;
+  if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) {
+    REQUIRE(conv1d::simd_pack_kind(nwc, &kind));
+    std::vector<float> w(3 * 35 * 33);
+    pw = conv1d::pack_for(nwc, e.max_isa, w.data(), nullptr);
   }
-  ConvProblem dw;
-  dw.in_channels = dw.filters = dw.groups = 64, dw.in_steps = dw.out_steps = 100, dw.kernel = 9, dw.pad_left = 4;
-  CHECK(conv1d::choose_algorithm(dw, nullptr) == CONV1D_ALGORITHM_DIRECT);
-  compare_all(dw, rng, true);
+  const conv1d::Plan plan = conv1d::make_plan(nwc, e, conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? &pw : nullptr,
+                                              e.max_isa);
+  CHECK(plan.kernel.rfind(want, 0) == 0);
+  CHECK(!plan.reason.empty());
+  // Strided channels_first: no SIMD kernel, a wide reduction -> GEMM.
+  const ConvProblem ncw = problem(2, 67, 35, 33, 3, 2, 1, 1, 1, 1, true);
+  CHECK(!conv1d::simd_pack_kind(ncw, &kind));
+  CHECK(conv1d::make_plan(ncw, e, nullptr, CONV1D_ISA_SCALAR).algorithm == CONV1D_ALGORITHM_GEMM);
+  // Tiny strided channels_first: scalar direct.
+  const ConvProblem tiny = problem(1, 9, 2, 2, 3, 2, 1, 1, 0, 0, true);
+  CHECK(conv1d::make_plan(tiny, e, nullptr, CONV1D_ISA_SCALAR).kernel == "direct/scalar");
 }

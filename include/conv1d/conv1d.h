@@ -140,6 +140,11 @@ typedef enum conv1d_param {
   /* 400-499: execution. Not part of the Keras config. */
   CONV1D_PARAM_ALGORITHM = 400, /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
   CONV1D_PARAM_VERBOSE = 401,   /**< int 0/1: print each new plan to stderr; default from $CONV1D_VERBOSE */
+  CONV1D_PARAM_NUM_THREADS = 402, /**< int >= 0: threads one forward call may use; 0 (default) = all cores available */
+  CONV1D_PARAM_MAX_ISA = 403,     /**< conv1d_isa or "scalar"/"avx2"/"avx512": the highest instruction set the
+                                       kernels may use; default from $CONV1D_MAX_ISA, else the best the CPU has */
+  CONV1D_PARAM_FIND = 404,        /**< int 0/1: with algorithm auto, time the candidates once per (batch, steps)
+                                       and keep the fastest, like cuDNN's find (default 0: cost model) */
 
   /* 500-599: identity. */
   CONV1D_PARAM_NAME = 500 /**< string [name], default "conv1d" */
@@ -165,6 +170,13 @@ typedef enum conv1d_algorithm {
   CONV1D_ALGORITHM_DIRECT = 2,    /**< direct convolution */
   CONV1D_ALGORITHM_GEMM = 3       /**< per-tap GEMM on OpenBLAS */
 } conv1d_algorithm;
+
+/** Instruction-set levels of the compute kernels, in increasing order. */
+typedef enum conv1d_isa {
+  CONV1D_ISA_SCALAR = 0, /**< portable C++ (baseline x86-64) */
+  CONV1D_ISA_AVX2 = 1,   /**< AVX2 + FMA */
+  CONV1D_ISA_AVX512 = 2  /**< AVX-512 F/BW/DQ/VL */
+} conv1d_isa;
 
 /** Keras 3 built-in activations (the names Keras accepts as strings). The
  *  axis-wise ones (softmax, log_softmax, glu, sparsemax) act on the last axis
@@ -308,6 +320,16 @@ CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* 
  *  or the one AUTO plans (and caches) for that shape. Needs a built layer. */
 CONV1D_API conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, int64_t steps,
                                                 conv1d_algorithm* algorithm);
+
+/** One line describing the plan for inputs of (batch, steps): algorithm,
+ *  kernel, instruction set, threads and why dispatch chose it (the line
+ *  CONV1D_VERBOSE prints). Buffer rules as conv1d_get_string. */
+CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
+                                              size_t capacity, size_t* needed);
+
+/** The best instruction set this CPU offers the kernels (before any
+ *  CONV1D_MAX_ISA cap). */
+CONV1D_API conv1d_isa conv1d_cpu_isa(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

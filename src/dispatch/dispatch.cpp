@@ -1,11 +1,104 @@
 #include "dispatch/dispatch.hpp"
 
+#include <cblas.h>
+
+#include <algorithm>
 #include <climits>
+#include <cmath>
 #include <vector>
 
+#include "activations.hpp"
+#include "dispatch/cpu.hpp"
 #include "error.hpp"
+#include "kernels/direct_isa.hpp"
+#include "runtime/aligned.hpp"
+#include "runtime/thread_pool.hpp"
 
 namespace conv1d {
+namespace {
+
+const DirectKernels& kernels_for(conv1d_isa isa) {
+  return isa == CONV1D_ISA_AVX512 ? avx512::kernels : avx2::kernels;
+}
+
+double flops(const ConvProblem& p) {
+  return 2.0 * static_cast<double>(p.batch) * static_cast<double>(p.out_steps) * static_cast<double>(p.filters) *
+         static_cast<double>(p.cg()) * static_cast<double>(p.kernel);
+}
+
+// Threads worth waking: each must get a few microseconds of work, or the
+// hand-off costs more than it saves (small_latency-sized problems stay on
+// the caller's thread).
+int useful_threads(const ConvProblem& p, int threads, int64_t tasks) {
+  const double per_thread_min = 4e6;  // FLOPs, ~20 us at single-core speed
+  const int by_work = static_cast<int>(std::max(1.0, std::floor(flops(p) / per_thread_min)));
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({threads, by_work, tasks})));
+}
+
+const char* layout_name(PackKind k) {
+  switch (k) {
+    case PackKind::kNwc: return "nwc";
+    case PackKind::kNcw: return "ncw";
+    case PackKind::kDepthwise: return "depthwise_nwc";
+  }
+  return "?";
+}
+
+int64_t simd_tasks(const DirectKernels& k, const ConvProblem& p, const PackedWeights& pw) {
+  switch (pw.kind) {
+    case PackKind::kNwc: return k.nwc_tasks(p, pw);
+    case PackKind::kNcw: return k.ncw_tasks(p, pw);
+    case PackKind::kDepthwise: return k.dw_tasks(p, pw);
+  }
+  return 0;
+}
+
+Plan direct_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  Plan plan;
+  plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+  PackKind kind;
+  if (packed && packed_isa >= CONV1D_ISA_AVX2 && packed_isa <= e.max_isa && simd_pack_kind(p, &kind) &&
+      kind == packed->kind) {
+    plan.isa = packed_isa;
+    plan.kernel = std::string("direct/") + isa_name(packed_isa) + "/" + layout_name(kind);
+    plan.threads = useful_threads(p, e.threads, simd_tasks(kernels_for(packed_isa), p, *packed));
+  } else {
+    plan.isa = CONV1D_ISA_SCALAR;
+    plan.kernel = "direct/scalar";
+    plan.threads = 1;
+  }
+  return plan;
+}
+
+Plan gemm_plan(const ConvProblem& p, const ExecConfig& e) {
+  Plan plan;
+  plan.algorithm = CONV1D_ALGORITHM_GEMM;
+  plan.kernel = "gemm/openblas";
+  plan.threads = useful_threads(p, e.threads, p.out_steps * p.filters);
+  return plan;
+}
+
+}  // namespace
+
+bool simd_pack_kind(const ConvProblem& p, PackKind* kind) {
+  if (!p.channels_first) {
+    *kind = p.groups == p.in_channels && p.filters == p.in_channels && p.groups > 1 ? PackKind::kDepthwise
+                                                                                    : PackKind::kNwc;
+    return true;
+  }
+  if (p.stride == 1) {
+    *kind = PackKind::kNcw;
+    return true;
+  }
+  return false;
+}
+
+PackedWeights pack_for(const ConvProblem& p, conv1d_isa isa, const float* w, const float* bias) {
+  PackKind kind;
+  if (isa < CONV1D_ISA_AVX2 || !simd_pack_kind(p, &kind)) fail(CONV1D_ERROR_INTERNAL, "pack_for: no SIMD layout");
+  const DirectKernels& k = kernels_for(isa);
+  return pack_weights(kind, p, w, bias, k.lanes, kind == PackKind::kNcw ? k.ncw_max_units : k.nwc_max_units);
+}
 
 bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p) {
   switch (a) {
@@ -20,38 +113,79 @@ bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p) {
   }
 }
 
-conv1d_algorithm choose_algorithm(const ConvProblem& p, std::string* reason) {
-  const int64_t cg = p.cg(), fg = p.fg();
-  // A GEMM pays off when each call does enough work: a reduction of several
-  // channels into a block of filters over many output steps. Depthwise and
-  // tiny-channel shapes make skinny GEMMs that the direct loops beat.
-  if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p) && cg >= 16 && fg >= 16 && p.out_steps >= 16) {
-    if (reason) *reason = "gemm: per-group reduction " + std::to_string(cg) + " x " + std::to_string(fg) + " filters";
-    return CONV1D_ALGORITHM_GEMM;
+Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+    Plan plan;
+    plan.algorithm = CONV1D_ALGORITHM_REFERENCE;
+    plan.kernel = "reference";
+    plan.reason = "forced reference";
+    return plan;
   }
-  if (reason) {
-    *reason = "direct: per-group " + std::to_string(cg) + " channels x " + std::to_string(fg) + " filters, " +
-              std::to_string(p.out_steps) + " output steps too small for GEMM";
+  if (e.algorithm == CONV1D_ALGORITHM_DIRECT) {
+    Plan plan = direct_plan(p, e, packed, packed_isa);
+    plan.reason = "forced direct";
+    return plan;
   }
-  return CONV1D_ALGORITHM_DIRECT;
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM && algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) {
+    Plan plan = gemm_plan(p, e);
+    plan.reason = "forced gemm";
+    return plan;
+  }
+  // AUTO. The SIMD direct kernels run at a large fraction of the FMA peak on
+  // every shape they take, while OpenBLAS' SGEMM is capped by its kernel
+  // (AVX2 here) and by skinny per-tap GEMMs; so a SIMD direct plan wins when
+  // one exists. Without one, a GEMM does well once each call has a real
+  // reduction and enough rows, and the portable loops take the rest.
+  Plan plan = direct_plan(p, e, packed, packed_isa);
+  if (plan.isa != CONV1D_ISA_SCALAR) {
+    plan.reason = "auto: SIMD direct kernel for this layout";
+  } else if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p) && p.cg() >= 16 && p.fg() >= 16 && p.out_steps >= 16) {
+    plan = gemm_plan(p, e);
+    plan.reason = "auto: no SIMD direct kernel; per-group reduction " + std::to_string(p.cg()) + " x " +
+                  std::to_string(p.fg()) + " filters suits GEMM";
+  } else {
+    plan.reason = "auto: no SIMD direct kernel and too small a reduction for GEMM";
+  }
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM) plan.reason = "forced gemm cannot run this shape; " + plan.reason;
+  return plan;
 }
 
-void run_algorithm(conv1d_algorithm a, const ConvProblem& p, const float* x, const float* w, const float* bias,
-                   float* y) {
-  switch (a) {
+std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
+                                  conv1d_isa packed_isa) {
+  std::vector<Plan> plans{direct_plan(p, e, packed, packed_isa)};
+  if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan(p, e));
+  return plans;
+}
+
+bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
+             const PackedWeights* packed, conv1d_activation act, float* y) {
+  switch (plan.algorithm) {
     case CONV1D_ALGORITHM_REFERENCE:
       conv_reference(p, x, w, bias, y);
-      return;
-    case CONV1D_ALGORITHM_DIRECT:
-      conv_direct(p, x, w, bias, y);
-      return;
+      return false;
+    case CONV1D_ALGORITHM_DIRECT: {
+      if (plan.isa == CONV1D_ISA_SCALAR) {
+        conv_direct(p, x, w, bias, y);
+        return false;
+      }
+      const DirectKernels& k = kernels_for(plan.isa);
+      const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
+      TaskRunFn run = packed->kind == PackKind::kNwc ? k.nwc_run : packed->kind == PackKind::kNcw ? k.ncw_run : k.dw_run;
+      const int64_t tasks = simd_tasks(k, p, *packed);
+      parallel_for(tasks, plan.threads,
+                   [&](int64_t begin, int64_t end) { run(p, *packed, x, y, fused, begin, end); });
+      return fused == act;
+    }
     case CONV1D_ALGORITHM_GEMM: {
-      std::vector<float> ws(gemm_workspace_floats(p));
-      conv_gemm(p, x, w, bias, y, ws.data());
-      return;
+      float* ws = thread_scratch(0, gemm_workspace_floats(p));
+      // OpenBLAS threads its own GEMMs; match the plan so the two never
+      // oversubscribe the cores.
+      if (openblas_get_num_threads() != plan.threads) openblas_set_num_threads(plan.threads);
+      conv_gemm(p, x, w, bias, y, ws);
+      return false;
     }
     default:
-      fail(CONV1D_ERROR_INTERNAL, "run_algorithm called with algorithm " + std::to_string(static_cast<int>(a)));
+      fail(CONV1D_ERROR_INTERNAL, "execute: bad algorithm " + std::to_string(static_cast<int>(plan.algorithm)));
   }
 }
 

@@ -1,25 +1,55 @@
 // Algorithm choice and execution: the one place that maps a problem to a
-// kernel.
+// kernel, an instruction set and a thread count.
 #pragma once
 
 #include <conv1d/conv1d.h>
 
 #include <string>
 
+#include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
 
 namespace conv1d {
 
+// What the caller asks of dispatch.
+struct ExecConfig {
+  conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
+  conv1d_isa max_isa = CONV1D_ISA_SCALAR;  // already capped by the CPU
+  int threads = 1;                         // upper bound
+};
+
+// What dispatch decided for one problem shape.
+struct Plan {
+  conv1d_algorithm algorithm = CONV1D_ALGORITHM_DIRECT;
+  conv1d_isa isa = CONV1D_ISA_SCALAR;  // SIMD level of a direct plan
+  int threads = 1;
+  std::string kernel;  // e.g. "direct/avx512/nwc", "gemm/openblas", "direct/scalar"
+  std::string reason;
+};
+
+// The packed layout the SIMD direct kernels want for p, if any: false when
+// only the portable kernel can run p (e.g. channels_first with strides > 1).
+bool simd_pack_kind(const ConvProblem& p, PackKind* kind);
+
+// Packs w and bias for p at `isa` (must be AVX2 or better and simd_pack_kind true).
+PackedWeights pack_for(const ConvProblem& p, conv1d_isa isa, const float* w, const float* bias);
+
 // Whether `a` can run `p` at all (GEMM needs 32-bit BLAS sizes).
 bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p);
 
-// AUTO's choice for `p` and a one-line reason for CONV1D_VERBOSE. Never
-// picks the reference.
-conv1d_algorithm choose_algorithm(const ConvProblem& p, std::string* reason);
+// Plans p: the forced algorithm when it can run p, else AUTO's cost-model
+// choice (never the reference). `packed` is the layer's packed weights for
+// `packed_isa`, or null when there are none.
+Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa);
 
-// Runs conv + bias with algorithm `a` (not AUTO) into y. Allocates its
+// Candidate plans for timing ("find" mode): one per algorithm that can run p.
+std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
+                                  conv1d_isa packed_isa);
+
+// Runs conv + bias per plan into y, applying `act` too when it is
+// elementwise and the kernel fuses it; returns whether it did. Allocates any
 // workspace before writing y, so a failed allocation leaves y untouched.
-void run_algorithm(conv1d_algorithm a, const ConvProblem& p, const float* x, const float* w, const float* bias,
-                   float* y);
+bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
+             const PackedWeights* packed, conv1d_activation act, float* y);
 
 }  // namespace conv1d

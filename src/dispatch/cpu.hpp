@@ -1,0 +1,18 @@
+// The CPU's instruction sets, detected once per process.
+#pragma once
+
+#include <conv1d/conv1d.h>
+
+namespace conv1d {
+
+// Best ISA the CPU and OS support for the kernels.
+conv1d_isa detected_isa();
+
+// The cap from $CONV1D_MAX_ISA (scalar|avx2|avx512), or the detected ISA.
+// An unknown value throws Error(CONV1D_ERROR_UNKNOWN_NAME).
+conv1d_isa default_max_isa();
+
+conv1d_isa parse_isa(const char* name);
+const char* isa_name(conv1d_isa isa);
+
+}  // namespace conv1d

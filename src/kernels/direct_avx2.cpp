@@ -1,0 +1,50 @@
+// AVX2 + FMA instantiation of the direct kernels. The only file built with
+// AVX2 flags; called only after CPUID says the CPU has them.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "activations.hpp"
+#include "kernels/direct_isa.hpp"
+#include "kernels/packed.hpp"
+
+namespace conv1d {
+namespace avx2 {
+namespace {
+
+struct V {
+  static constexpr int kLanes = 8;
+  using T = __m256;
+  using Mask = __m256i;
+  static T load(const float* p) { return _mm256_load_ps(p); }
+  static T loadu(const float* p) { return _mm256_loadu_ps(p); }
+  static T loadu_mask(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static T broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  // max(0, a) with 0 first: vmaxps returns the second operand for NaN, so NaN propagates.
+  static T max0(T a) { return _mm256_max_ps(_mm256_setzero_ps(), a); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void store_n(float* p, T v, int n) { _mm256_maskstore_ps(p, mask_range(0, n), v); }
+  // Lanes lo <= i < hi have their sign bit set, which is what maskload wants.
+  static Mask mask_range(int64_t lo, int64_t hi) {
+    lo = std::max<int64_t>(std::min<int64_t>(lo, kLanes), 0);
+    hi = std::max<int64_t>(std::min<int64_t>(hi, kLanes), 0);
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i ge = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(static_cast<int>(lo) - 1));
+    const __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(hi)), idx);
+    return _mm256_and_si256(ge, lt);
+  }
+};
+
+#include "kernels/direct_simd.inc"
+
+}  // namespace
+
+const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
+                               ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
+
+}  // namespace avx2
+}  // namespace conv1d

@@ -1,0 +1,77 @@
+#include <algorithm>
+
+#include "kernels/packed.hpp"
+
+namespace conv1d {
+namespace {
+
+// Splits n units into the fewest blocks of at most max_units, balanced so
+// that no block is much smaller than the others.
+std::vector<int64_t> split_balanced(int64_t n, int max_units) {
+  const int64_t blocks = (n + max_units - 1) / max_units;
+  std::vector<int64_t> sizes;
+  for (int64_t b = 0; b < blocks; ++b) sizes.push_back(n * (b + 1) / blocks - n * b / blocks);
+  return sizes;
+}
+
+}  // namespace
+
+PackedWeights pack_weights(PackKind kind, const ConvProblem& p, const float* w, const float* bias, int lanes,
+                           int max_units) {
+  PackedWeights pw;
+  pw.kind = kind;
+  pw.lanes = lanes;
+  const int64_t k = p.kernel, cg = p.cg(), fg = p.fg(), F = p.filters, C = p.in_channels;
+  const int64_t c_round = (C + lanes - 1) / lanes * lanes;
+  pw.zero.resize(static_cast<size_t>(c_round));
+
+  if (kind == PackKind::kDepthwise) {
+    pw.data.resize(static_cast<size_t>((k + 1) * c_round));
+    float* d = pw.data.data();
+    for (int64_t j = 0; j < k; ++j)
+      for (int64_t c = 0; c < C; ++c) d[j * c_round + c] = w[j * F + c];
+    if (bias) std::copy(bias, bias + C, d + k * c_round);
+    PackedBlock b;
+    b.nf = C;
+    b.bias = static_cast<size_t>(k * c_round);
+    pw.blocks.push_back(b);
+    return pw;
+  }
+
+  // Block sizes in units, then total storage.
+  const bool nwc = kind == PackKind::kNwc;
+  const int64_t units_per_group = nwc ? (fg + lanes - 1) / lanes : fg;
+  const std::vector<int64_t> sizes = split_balanced(units_per_group, max_units);
+  size_t total = 0;
+  for (int64_t g = 0; g < p.groups; ++g) {
+    int64_t u0 = 0;
+    for (int64_t units : sizes) {
+      PackedBlock b;
+      b.group = g;
+      b.units = static_cast<int>(units);
+      b.f0 = nwc ? u0 * lanes : u0;
+      b.nf = nwc ? std::min(fg, (u0 + units) * lanes) - b.f0 : units;
+      const int64_t width = nwc ? units * lanes : units;  // floats per reduction step
+      b.weights = total;
+      total += static_cast<size_t>(k * cg * width);
+      b.bias = total;
+      total += static_cast<size_t>((width + lanes - 1) / lanes * lanes);
+      pw.blocks.push_back(b);
+      u0 += units;
+    }
+  }
+  pw.data.resize(total);  // zero-filled: padded lanes compute zeros
+  float* d = pw.data.data();
+  for (const PackedBlock& b : pw.blocks) {
+    const int64_t width = nwc ? static_cast<int64_t>(b.units) * lanes : b.units;
+    for (int64_t j = 0; j < k; ++j)
+      for (int64_t c = 0; c < cg; ++c)
+        for (int64_t f = 0; f < b.nf; ++f)
+          d[b.weights + (j * cg + c) * width + f] = w[(j * cg + c) * F + b.group * fg + b.f0 + f];
+    if (bias)
+      for (int64_t f = 0; f < b.nf; ++f) d[b.bias + f] = bias[b.group * fg + b.f0 + f];
+  }
+  return pw;
+}
+
+}  // namespace conv1d

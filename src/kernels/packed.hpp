@@ -1,0 +1,47 @@
+// Weights repacked once (at build / set_weights) into the blocked layouts the
+// SIMD direct kernels stream through.
+#pragma once
+
+#include <conv1d/conv1d.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/problem.hpp"
+#include "runtime/aligned.hpp"
+
+namespace conv1d {
+
+// How a layout is produced and consumed.
+enum class PackKind {
+  kNwc,        // vectorised over filters: block [k][Cg][units*lanes], units = vectors
+  kNcw,        // vectorised over time: block [k][Cg][units], units = filters
+  kDepthwise,  // groups == C == F: [k][C rounded up to lanes], vectorised over channels
+};
+
+// One run of filters [f0, f0 + nf) of `group`, padded to `units` vectors
+// (kNwc) or holding `units` = nf filters (kNcw).
+struct PackedBlock {
+  int64_t group = 0;
+  int64_t f0 = 0;  // first filter, relative to the group
+  int64_t nf = 0;  // filters in this block
+  int units = 0;
+  size_t weights = 0;  // offset into data, in floats
+  size_t bias = 0;     // offset into data, in floats
+};
+
+struct PackedWeights {
+  PackKind kind = PackKind::kNwc;
+  int lanes = 1;  // floats per vector
+  std::vector<PackedBlock> blocks;
+  AlignedBuffer data;
+  AlignedBuffer zero;  // a zero input row for padded taps, >= C rounded up to lanes
+};
+
+// Packs Keras-layout w (k, Cg, F) and bias (F or null) for `lanes`-wide
+// vectors, with blocks of at most `max_units` units.
+PackedWeights pack_weights(PackKind kind, const ConvProblem& p, const float* w, const float* bias, int lanes,
+                           int max_units);
+
+}  // namespace conv1d
