@@ -144,6 +144,8 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
   simd += compare_all(problem(2, 9, 5, 33, 4, 3, 1, 1, 4, 6, false), rng, false, CONV1D_ACTIVATION_GELU);
   simd += compare_all(problem(1, 200, 1, 48, 10, 5, 1, 1, 0, 0, false), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(1, 64, 4, 72, 15, 1, 1, 1, 7, 7, false), rng, true, CONV1D_ACTIVATION_RELU);
+  // Outputs beyond 12 MiB take the non-temporal store path.
+  simd += compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_RELU);
   // Depthwise multiplier 2 goes through the generic kernel.
   simd += compare_all(problem(2, 30, 6, 12, 5, 1, 1, 6, 2, 2, false), rng, true, CONV1D_ACTIVATION_LINEAR);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
@@ -161,6 +163,7 @@ TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remain
   simd += compare_all(problem(1, 70, 8, 12, 3, 1, 1, 4, 1, 1, true), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(3, 100, 16, 16, 9, 1, 1, 16, 4, 4, true), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(1, 5, 3, 7, 9, 1, 1, 1, 8, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // k > L
+  simd += compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 2, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // streamed
   // Strided channels_first has no SIMD kernel: scalar and GEMM only.
   CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
@@ -174,6 +177,7 @@ TEST_CASE("depthwise channels_last SIMD kernel: channel remainders, stride, dila
   compare_all(problem(1, 50, 24, 24, 5, 2, 1, 24, 2, 2, false), rng, true, CONV1D_ACTIVATION_LINEAR);
   compare_all(problem(1, 50, 24, 24, 3, 1, 4, 24, 8, 0, false), rng, true, CONV1D_ACTIVATION_ELU);
   compare_all(problem(1, 1000, 256, 256, 33, 1, 1, 256, 16, 16, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  compare_all(problem(1, 13000, 272, 272, 3, 1, 1, 272, 1, 1, false), rng, true, CONV1D_ACTIVATION_RELU);  // streamed
 }
 
 TEST_CASE("random problems through every plan", "[kernels]") {

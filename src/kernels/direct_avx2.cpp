@@ -27,6 +27,14 @@ struct V {
   // max(0, a) with 0 first: vmaxps returns the second operand for NaN, so NaN propagates.
   static T max0(T a) { return _mm256_max_ps(_mm256_setzero_ps(), a); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void store_stream(float* p, T v) {
+    if ((reinterpret_cast<uintptr_t>(p) & 31) == 0)
+      _mm256_stream_ps(p, v);
+    else
+      _mm256_storeu_ps(p, v);
+  }
+  // Orders streamed stores before the caller sees the output.
+  static void fence() { _mm_sfence(); }
   static void store_n(float* p, T v, int n) { _mm256_maskstore_ps(p, mask_range(0, n), v); }
   // Lanes lo <= i < hi have their sign bit set, which is what maskload wants.
   static Mask mask_range(int64_t lo, int64_t hi) {

@@ -27,6 +27,14 @@ struct V {
   // max(0, a) with 0 first: vmaxps returns the second operand for NaN, so NaN propagates.
   static T max0(T a) { return _mm512_maskz_max_ps(static_cast<Mask>(0xFFFF), _mm512_setzero_ps(), a); }
   static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static void store_stream(float* p, T v) {
+    if ((reinterpret_cast<uintptr_t>(p) & 63) == 0)
+      _mm512_stream_ps(p, v);
+    else
+      _mm512_storeu_ps(p, v);
+  }
+  // Orders streamed stores before the caller sees the output.
+  static void fence() { _mm_sfence(); }
   static void store_n(float* p, T v, int n) { _mm512_mask_storeu_ps(p, static_cast<Mask>((1u << n) - 1), v); }
   static Mask mask_range(int64_t lo, int64_t hi) {
     lo = std::max<int64_t>(lo, 0);
