@@ -150,8 +150,7 @@ conv1d_status conv1d_output_steps(const conv1d_layer* layer, int64_t steps, int6
   });
 }
 
-conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64_t steps, int64_t* pad_left,
-                                     int64_t* pad_right) {
+conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64_t steps, int64_t* pad_left, int64_t* pad_right) {
   return guard([&] {
     const conv1d::Layer& l = get(layer);
     need(pad_left, "pad_left");

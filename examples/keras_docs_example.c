@@ -4,18 +4,17 @@
  * Prints the output shape, the algorithm that ran and a timing. */
 #define _POSIX_C_SOURCE 199309L
 #include <conv1d/conv1d.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define CHECK(call)                                                                                  \
-  do {                                                                                               \
-    conv1d_status s_ = (call);                                                                       \
-    if (s_ != CONV1D_OK) {                                                                           \
+#define CHECK(call)                                                                                         \
+  do {                                                                                                      \
+    conv1d_status s_ = (call);                                                                              \
+    if (s_ != CONV1D_OK) {                                                                                  \
       fprintf(stderr, "%s failed: %s: %s\n", #call, conv1d_status_string(s_), conv1d_last_error_message()); \
-      exit(1);                                                                                       \
-    }                                                                                                \
+      exit(1);                                                                                              \
+    }                                                                                                       \
   } while (0)
 
 static double now_seconds(void) {
@@ -46,7 +45,8 @@ int main(void) {
 
   const int reps = 1000;
   const double t0 = now_seconds();
-  for (int r = 0; r < reps; ++r) CHECK(conv1d_forward(layer, x, (size_t)(batch * steps * channels), batch, steps, channels, y, count));
+  for (int r = 0; r < reps; ++r)
+    CHECK(conv1d_forward(layer, x, (size_t)(batch * steps * channels), batch, steps, channels, y, count));
   const double per_call = (now_seconds() - t0) / reps;
 
   conv1d_algorithm algo;
@@ -62,7 +62,7 @@ int main(void) {
   printf("parameters: %zu (kernel %zu + bias %zu)\n", kernel_len + bias_len, kernel_len, bias_len);
   printf("min output: %g (relu keeps it >= 0)\n", (double)ymin);
   printf("algorithm: %s\n", conv1d_algorithm_name(algo));
-  printf("time per forward call: %.2f us (median-free mean of %d calls)\n", per_call * 1e6, reps);
+  printf("time per forward call: %.2f us (mean of %d calls)\n", per_call * 1e6, reps);
 
   free(x);
   free(y);

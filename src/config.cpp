@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -38,8 +40,10 @@ conv1d_data_format keras_default_data_format() {
   if (const char* home = std::getenv("KERAS_HOME")) {
     dir = home;
   } else {
+    // Keras uses ~/.keras, or /tmp/.keras when the home directory is not writable.
     const char* h = std::getenv("HOME");
-    dir = std::string(h && *h ? h : "/tmp") + "/.keras";
+    const bool usable = h && *h && access(h, W_OK) == 0;
+    dir = std::string(usable ? h : "/tmp") + "/.keras";
   }
   std::ifstream in(dir + "/keras.json");
   if (!in) return CONV1D_CHANNELS_LAST;
@@ -102,27 +106,36 @@ conv1d_algorithm parse_algorithm(const std::string& s) {
 
 const char* padding_name(conv1d_padding p) {
   switch (p) {
-    case CONV1D_PADDING_VALID: return "valid";
-    case CONV1D_PADDING_SAME: return "same";
-    case CONV1D_PADDING_CAUSAL: return "causal";
+    case CONV1D_PADDING_VALID:
+      return "valid";
+    case CONV1D_PADDING_SAME:
+      return "same";
+    case CONV1D_PADDING_CAUSAL:
+      return "causal";
   }
   return nullptr;
 }
 
 const char* data_format_name(conv1d_data_format f) {
   switch (f) {
-    case CONV1D_CHANNELS_LAST: return "channels_last";
-    case CONV1D_CHANNELS_FIRST: return "channels_first";
+    case CONV1D_CHANNELS_LAST:
+      return "channels_last";
+    case CONV1D_CHANNELS_FIRST:
+      return "channels_first";
   }
   return nullptr;
 }
 
 const char* algorithm_name(conv1d_algorithm a) {
   switch (a) {
-    case CONV1D_ALGORITHM_AUTO: return "auto";
-    case CONV1D_ALGORITHM_REFERENCE: return "reference";
-    case CONV1D_ALGORITHM_DIRECT: return "direct";
-    case CONV1D_ALGORITHM_GEMM: return "gemm";
+    case CONV1D_ALGORITHM_AUTO:
+      return "auto";
+    case CONV1D_ALGORITHM_REFERENCE:
+      return "reference";
+    case CONV1D_ALGORITHM_DIRECT:
+      return "direct";
+    case CONV1D_ALGORITHM_GEMM:
+      return "gemm";
   }
   return nullptr;
 }

@@ -1,9 +1,9 @@
 #include "layer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <chrono>
 #include <random>
 
 #include "activations.hpp"
@@ -21,9 +21,9 @@ std::string str(int64_t v) { return std::to_string(v); }
 // Size parameters: Keras' standardize_tuple message for <= 0.
 void check_dim(const char* name, int64_t v) {
   if (v <= 0) {
-    fail(CONV1D_ERROR_INVALID_SIZE, std::string("The `") + name + "` argument must be a tuple of 1 integers. Received " +
-                                        name + "=" + str(v) + ", including values {" + str(v) +
-                                        "} that do not satisfy `value > 0`");
+    fail(CONV1D_ERROR_INVALID_SIZE, std::string("The `") + name +
+                                        "` argument must be a tuple of 1 integers. Received " + name + "=" + str(v) +
+                                        ", including values {" + str(v) + "} that do not satisfy `value > 0`");
   }
   if (v > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, std::string(name) + "=" + str(v) + " exceeds 2^31-1");
 }
@@ -38,7 +38,8 @@ void check_filters(int64_t v) {
 
 void check_groups(int64_t v) {
   if (v <= 0) {
-    fail(CONV1D_ERROR_INVALID_SIZE, "The number of groups must be a positive integer. Received: groups=" + str(v) + ".");
+    fail(CONV1D_ERROR_INVALID_SIZE,
+         "The number of groups must be a positive integer. Received: groups=" + str(v) + ".");
   }
   if (v > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "groups=" + str(v) + " exceeds 2^31-1");
 }
@@ -58,25 +59,44 @@ int64_t checked_mul(int64_t a, int64_t b, const char* what) {
 
 const char* param_name(conv1d_param p) {
   switch (p) {
-    case CONV1D_PARAM_FILTERS: return "filters";
-    case CONV1D_PARAM_KERNEL_SIZE: return "kernel_size";
-    case CONV1D_PARAM_STRIDES: return "strides";
-    case CONV1D_PARAM_DILATION_RATE: return "dilation_rate";
-    case CONV1D_PARAM_GROUPS: return "groups";
-    case CONV1D_PARAM_PADDING: return "padding";
-    case CONV1D_PARAM_DATA_FORMAT: return "data_format";
-    case CONV1D_PARAM_USE_BIAS: return "use_bias";
-    case CONV1D_PARAM_IN_CHANNELS: return "in_channels";
-    case CONV1D_PARAM_ACTIVATION: return "activation";
-    case CONV1D_PARAM_KERNEL_INITIALIZER: return "kernel_initializer";
-    case CONV1D_PARAM_BIAS_INITIALIZER: return "bias_initializer";
-    case CONV1D_PARAM_SEED: return "seed";
-    case CONV1D_PARAM_ALGORITHM: return "algorithm";
-    case CONV1D_PARAM_VERBOSE: return "verbose";
-    case CONV1D_PARAM_NUM_THREADS: return "num_threads";
-    case CONV1D_PARAM_MAX_ISA: return "max_isa";
-    case CONV1D_PARAM_FIND: return "find";
-    case CONV1D_PARAM_NAME: return "name";
+    case CONV1D_PARAM_FILTERS:
+      return "filters";
+    case CONV1D_PARAM_KERNEL_SIZE:
+      return "kernel_size";
+    case CONV1D_PARAM_STRIDES:
+      return "strides";
+    case CONV1D_PARAM_DILATION_RATE:
+      return "dilation_rate";
+    case CONV1D_PARAM_GROUPS:
+      return "groups";
+    case CONV1D_PARAM_PADDING:
+      return "padding";
+    case CONV1D_PARAM_DATA_FORMAT:
+      return "data_format";
+    case CONV1D_PARAM_USE_BIAS:
+      return "use_bias";
+    case CONV1D_PARAM_IN_CHANNELS:
+      return "in_channels";
+    case CONV1D_PARAM_ACTIVATION:
+      return "activation";
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+      return "kernel_initializer";
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+      return "bias_initializer";
+    case CONV1D_PARAM_SEED:
+      return "seed";
+    case CONV1D_PARAM_ALGORITHM:
+      return "algorithm";
+    case CONV1D_PARAM_VERBOSE:
+      return "verbose";
+    case CONV1D_PARAM_NUM_THREADS:
+      return "num_threads";
+    case CONV1D_PARAM_MAX_ISA:
+      return "max_isa";
+    case CONV1D_PARAM_FIND:
+      return "find";
+    case CONV1D_PARAM_NAME:
+      return "name";
   }
   return nullptr;
 }
@@ -99,8 +119,8 @@ Layer::Layer(int64_t filters, int64_t kernel_size) {
 
 void Layer::require_built() const {
   if (!built_) {
-    fail(CONV1D_ERROR_NOT_BUILT, "layer '" + cfg_.name +
-                                     "' has no weights yet: call conv1d_build or conv1d_set_weights first");
+    fail(CONV1D_ERROR_NOT_BUILT,
+         "layer '" + cfg_.name + "' has no weights yet: call conv1d_build or conv1d_set_weights first");
   }
 }
 
@@ -281,22 +301,38 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
 
 int64_t Layer::get_int(conv1d_param p) const {
   switch (p) {
-    case CONV1D_PARAM_FILTERS: return cfg_.filters;
-    case CONV1D_PARAM_KERNEL_SIZE: return cfg_.kernel_size;
-    case CONV1D_PARAM_STRIDES: return cfg_.strides;
-    case CONV1D_PARAM_DILATION_RATE: return cfg_.dilation_rate;
-    case CONV1D_PARAM_GROUPS: return cfg_.groups;
-    case CONV1D_PARAM_PADDING: return cfg_.padding;
-    case CONV1D_PARAM_DATA_FORMAT: return cfg_.data_format;
-    case CONV1D_PARAM_USE_BIAS: return cfg_.use_bias ? 1 : 0;
-    case CONV1D_PARAM_IN_CHANNELS: return in_channels_;
-    case CONV1D_PARAM_ACTIVATION: return cfg_.activation;
-    case CONV1D_PARAM_SEED: return cfg_.seed;
-    case CONV1D_PARAM_ALGORITHM: return cfg_.algorithm;
-    case CONV1D_PARAM_VERBOSE: return cfg_.verbose ? 1 : 0;
-    case CONV1D_PARAM_NUM_THREADS: return cfg_.num_threads;
-    case CONV1D_PARAM_MAX_ISA: return cfg_.max_isa;
-    case CONV1D_PARAM_FIND: return cfg_.find ? 1 : 0;
+    case CONV1D_PARAM_FILTERS:
+      return cfg_.filters;
+    case CONV1D_PARAM_KERNEL_SIZE:
+      return cfg_.kernel_size;
+    case CONV1D_PARAM_STRIDES:
+      return cfg_.strides;
+    case CONV1D_PARAM_DILATION_RATE:
+      return cfg_.dilation_rate;
+    case CONV1D_PARAM_GROUPS:
+      return cfg_.groups;
+    case CONV1D_PARAM_PADDING:
+      return cfg_.padding;
+    case CONV1D_PARAM_DATA_FORMAT:
+      return cfg_.data_format;
+    case CONV1D_PARAM_USE_BIAS:
+      return cfg_.use_bias ? 1 : 0;
+    case CONV1D_PARAM_IN_CHANNELS:
+      return in_channels_;
+    case CONV1D_PARAM_ACTIVATION:
+      return cfg_.activation;
+    case CONV1D_PARAM_SEED:
+      return cfg_.seed;
+    case CONV1D_PARAM_ALGORITHM:
+      return cfg_.algorithm;
+    case CONV1D_PARAM_VERBOSE:
+      return cfg_.verbose ? 1 : 0;
+    case CONV1D_PARAM_NUM_THREADS:
+      return cfg_.num_threads;
+    case CONV1D_PARAM_MAX_ISA:
+      return cfg_.max_isa;
+    case CONV1D_PARAM_FIND:
+      return cfg_.find ? 1 : 0;
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
@@ -313,14 +349,22 @@ double Layer::get_double(conv1d_param p) const {
 
 std::string Layer::get_string(conv1d_param p) const {
   switch (p) {
-    case CONV1D_PARAM_PADDING: return padding_name(cfg_.padding);
-    case CONV1D_PARAM_DATA_FORMAT: return data_format_name(cfg_.data_format);
-    case CONV1D_PARAM_ACTIVATION: return activation_name(cfg_.activation);
-    case CONV1D_PARAM_KERNEL_INITIALIZER: return cfg_.kernel_initializer.to_json();
-    case CONV1D_PARAM_BIAS_INITIALIZER: return cfg_.bias_initializer.to_json();
-    case CONV1D_PARAM_ALGORITHM: return algorithm_name(cfg_.algorithm);
-    case CONV1D_PARAM_MAX_ISA: return isa_name(cfg_.max_isa);
-    case CONV1D_PARAM_NAME: return cfg_.name;
+    case CONV1D_PARAM_PADDING:
+      return padding_name(cfg_.padding);
+    case CONV1D_PARAM_DATA_FORMAT:
+      return data_format_name(cfg_.data_format);
+    case CONV1D_PARAM_ACTIVATION:
+      return activation_name(cfg_.activation);
+    case CONV1D_PARAM_KERNEL_INITIALIZER:
+      return cfg_.kernel_initializer.to_json();
+    case CONV1D_PARAM_BIAS_INITIALIZER:
+      return cfg_.bias_initializer.to_json();
+    case CONV1D_PARAM_ALGORITHM:
+      return algorithm_name(cfg_.algorithm);
+    case CONV1D_PARAM_MAX_ISA:
+      return isa_name(cfg_.max_isa);
+    case CONV1D_PARAM_NAME:
+      return cfg_.name;
     default:
       if (!param_name(p)) unknown_param(p);
       wrong_type(p, "a string; use conv1d_get_int");
@@ -333,22 +377,44 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
     case CONV1D_PARAM_KERNEL_SIZE:
     case CONV1D_PARAM_STRIDES:
     case CONV1D_PARAM_DILATION_RATE:
-    case CONV1D_PARAM_GROUPS: *lo = 1, *hi = kMaxDim; return;
-    case CONV1D_PARAM_IN_CHANNELS: *lo = 0, *hi = kMaxDim; return;
-    case CONV1D_PARAM_PADDING: *lo = CONV1D_PADDING_VALID, *hi = CONV1D_PADDING_CAUSAL; return;
-    case CONV1D_PARAM_DATA_FORMAT: *lo = CONV1D_CHANNELS_LAST, *hi = CONV1D_CHANNELS_FIRST; return;
+    case CONV1D_PARAM_GROUPS:
+      *lo = 1, *hi = kMaxDim;
+      return;
+    case CONV1D_PARAM_IN_CHANNELS:
+      *lo = 0, *hi = kMaxDim;
+      return;
+    case CONV1D_PARAM_PADDING:
+      *lo = CONV1D_PADDING_VALID, *hi = CONV1D_PADDING_CAUSAL;
+      return;
+    case CONV1D_PARAM_DATA_FORMAT:
+      *lo = CONV1D_CHANNELS_LAST, *hi = CONV1D_CHANNELS_FIRST;
+      return;
     case CONV1D_PARAM_USE_BIAS:
     case CONV1D_PARAM_VERBOSE:
-    case CONV1D_PARAM_FIND: *lo = 0, *hi = 1; return;
-    case CONV1D_PARAM_NUM_THREADS: *lo = 0, *hi = 4096; return;
-    case CONV1D_PARAM_MAX_ISA: *lo = CONV1D_ISA_SCALAR, *hi = CONV1D_ISA_AVX512; return;
-    case CONV1D_PARAM_ACTIVATION: *lo = CONV1D_ACTIVATION_LINEAR, *hi = CONV1D_ACTIVATION_SPARSEMAX; return;
-    case CONV1D_PARAM_SEED: *lo = -1, *hi = INT64_MAX; return;
-    case CONV1D_PARAM_ALGORITHM: *lo = CONV1D_ALGORITHM_AUTO, *hi = CONV1D_ALGORITHM_GEMM; return;
+    case CONV1D_PARAM_FIND:
+      *lo = 0, *hi = 1;
+      return;
+    case CONV1D_PARAM_NUM_THREADS:
+      *lo = 0, *hi = 4096;
+      return;
+    case CONV1D_PARAM_MAX_ISA:
+      *lo = CONV1D_ISA_SCALAR, *hi = CONV1D_ISA_AVX512;
+      return;
+    case CONV1D_PARAM_ACTIVATION:
+      *lo = CONV1D_ACTIVATION_LINEAR, *hi = CONV1D_ACTIVATION_SPARSEMAX;
+      return;
+    case CONV1D_PARAM_SEED:
+      *lo = -1, *hi = INT64_MAX;
+      return;
+    case CONV1D_PARAM_ALGORITHM:
+      *lo = CONV1D_ALGORITHM_AUTO, *hi = CONV1D_ALGORITHM_GEMM;
+      return;
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
-    case CONV1D_PARAM_NAME: wrong_type(p, "an integer parameter");
-    default: unknown_param(p);
+    case CONV1D_PARAM_NAME:
+      wrong_type(p, "an integer parameter");
+    default:
+      unknown_param(p);
   }
 }
 
@@ -365,8 +431,8 @@ void Layer::build(int64_t in_channels) {
   const int64_t cg = in_channels / cfg_.groups;
   const int64_t count = checked_mul(checked_mul(cfg_.kernel_size, cg, "kernel size"), cfg_.filters, "kernel size");
   std::vector<float> kernel(static_cast<size_t>(count)), bias(cfg_.use_bias ? cfg_.filters : 0);
-  uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed) : (uint64_t{std::random_device{}()} << 32) ^
-                                                                           std::random_device{}();
+  uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed)
+                                 : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
   // The bias gets its own stream so that kernel and bias are not correlated.
   if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
@@ -379,11 +445,10 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
   int64_t cin = in_channels_;
   if (built_) {
     if (kernel_len != kernel_.size()) {
-      fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "kernel_len=" + std::to_string(kernel_len) + " but layer '" + cfg_.name +
-                                              "' needs exactly " + std::to_string(kernel_.size()) +
-                                              " floats (kernel_size, in_channels/groups, filters) = (" +
-                                              str(cfg_.kernel_size) + ", " + str(in_channels_ / cfg_.groups) + ", " +
-                                              str(cfg_.filters) + ")");
+      fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+           "kernel_len=" + std::to_string(kernel_len) + " but layer '" + cfg_.name + "' needs exactly " +
+               std::to_string(kernel_.size()) + " floats (kernel_size, in_channels/groups, filters) = (" +
+               str(cfg_.kernel_size) + ", " + str(in_channels_ / cfg_.groups) + ", " + str(cfg_.filters) + ")");
     }
   } else {
     if (kernel_len == 0 || kernel_len % per_channel != 0) {
@@ -416,8 +481,8 @@ void Layer::get_weights(float* kernel, size_t kernel_len, float* bias, size_t bi
                                             std::to_string(kernel_.size()) + " kernel values");
   }
   if (bias && bias_len < bias_.size()) {
-    fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
-         "bias_len=" + std::to_string(bias_len) + " is shorter than the " + std::to_string(bias_.size()) + " bias values");
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "bias_len=" + std::to_string(bias_len) + " is shorter than the " +
+                                            std::to_string(bias_.size()) + " bias values");
   }
   std::copy(kernel_.begin(), kernel_.end(), kernel);
   if (bias) std::copy(bias_.begin(), bias_.end(), bias);
@@ -548,8 +613,8 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
   size_t y_count = 0;
   output_shape(batch, steps, shape, &y_count);
   if (x_len < static_cast<uint64_t>(x_count)) {
-    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "x_len=" + std::to_string(x_len) + " but the input shape needs " +
-                                            str(x_count) + " floats");
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+         "x_len=" + std::to_string(x_len) + " but the input shape needs " + str(x_count) + " floats");
   }
   if (y_len < y_count) {
     fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len=" + std::to_string(y_len) + " but the output shape (" + str(shape[0]) +

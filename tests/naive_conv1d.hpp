@@ -44,7 +44,8 @@ inline double act(const std::string& a, double x) {
   if (a == "leaky_relu") return x >= 0 ? x : 0.2 * x;
   if (a == "relu6") return std::min(std::max(x, 0.0), 6.0);
   if (a == "elu") return x > 0 ? x : std::expm1(x);
-  if (a == "selu") return 1.0507009873554804934193349852946 * (x > 0 ? x : 1.6732632423543772848170429916717 * std::expm1(x));
+  if (a == "selu")
+    return 1.0507009873554804934193349852946 * (x > 0 ? x : 1.6732632423543772848170429916717 * std::expm1(x));
   if (a == "celu") return std::max(x, 0.0) + std::expm1(std::min(x, 0.0));
   if (a == "gelu") return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
   if (a == "sigmoid") return sigmoid(x);
@@ -120,7 +121,8 @@ inline std::vector<double> forward(const Conv& c, const std::vector<float>& x, i
         double acc = c.use_bias ? b[f] : 0.0;
         const int64_t g = f / Fg;
         for (int64_t j = 0; j < c.kernel; ++j)
-          for (int64_t ci = 0; ci < Cg; ++ci) acc += X(n, t * c.stride + j * c.dilation - pl, g * Cg + ci) * w[(j * Cg + ci) * F + f];
+          for (int64_t ci = 0; ci < Cg; ++ci)
+            acc += X(n, t * c.stride + j * c.dilation - pl, g * Cg + ci) * w[(j * Cg + ci) * F + f];
         z[(n * Lo + t) * F + f] = acc;
       }
   // Rearrange to the output layout (d0, d1, d2) and apply the activation on d2.

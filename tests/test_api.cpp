@@ -25,35 +25,34 @@ std::vector<float> random_vec(std::mt19937& rng, size_t n, float lo, float hi) {
   return v;
 }
 
-const char* kActivations[] = {"linear",      "relu",        "leaky_relu",  "relu6",       "elu",
-                              "selu",        "celu",        "gelu",        "sigmoid",     "hard_sigmoid",
-                              "silu",        "swish",       "hard_silu",   "hard_swish",  "mish",
-                              "softplus",    "softsign",    "exponential", "tanh",        "tanh_shrink",
-                              "hard_tanh",   "hard_shrink", "soft_shrink", "sparse_plus", "sparse_sigmoid",
-                              "squareplus",  "log_sigmoid", "softmax",     "log_softmax", "glu",
-                              "sparsemax"};
+const char* kActivations[] = {
+    "linear",      "relu",        "leaky_relu",   "relu6",          "elu",        "selu",        "celu",
+    "gelu",        "sigmoid",     "hard_sigmoid", "silu",           "swish",      "hard_silu",   "hard_swish",
+    "mish",        "softplus",    "softsign",     "exponential",    "tanh",       "tanh_shrink", "hard_tanh",
+    "hard_shrink", "soft_shrink", "sparse_plus",  "sparse_sigmoid", "squareplus", "log_sigmoid", "softmax",
+    "log_softmax", "glu",         "sparsemax"};
 
 // Runs one configuration through every algorithm and compares with the model.
 void check_config(const naive::Conv& c, int64_t N, int64_t L, int64_t C, std::mt19937& rng) {
-  INFO("filters=" << c.filters << " k=" << c.kernel << " s=" << c.stride << " d=" << c.dilation << " groups=" << c.groups
-                  << " padding=" << c.padding << " channels_first=" << c.channels_first << " bias=" << c.use_bias
-                  << " act=" << c.activation << " N=" << N << " L=" << L << " C=" << C);
+  INFO("filters=" << c.filters << " k=" << c.kernel << " s=" << c.stride << " d=" << c.dilation
+                  << " groups=" << c.groups << " padding=" << c.padding << " channels_first=" << c.channels_first
+                  << " bias=" << c.use_bias << " act=" << c.activation << " N=" << N << " L=" << L << " C=" << C);
   const auto x = random_vec(rng, N * L * C, -1.f, 1.f);
   const auto w = random_vec(rng, c.kernel * (C / c.groups) * c.filters, -0.5f, 0.5f);
   const auto b = random_vec(rng, c.filters, -0.5f, 0.5f);
   int64_t want_shape[3];
   const auto want = naive::forward(c, x, N, L, C, w, b, want_shape);
 
-  for (conv1d_algorithm algo : {CONV1D_ALGORITHM_REFERENCE, CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM,
-                                CONV1D_ALGORITHM_AUTO}) {
+  for (conv1d_algorithm algo :
+       {CONV1D_ALGORITHM_REFERENCE, CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM, CONV1D_ALGORITHM_AUTO}) {
     INFO("algorithm=" << conv1d_algorithm_name(algo));
     Layer layer(c.filters, c.kernel);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_STRIDES, c.stride) == CONV1D_OK);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DILATION_RATE, c.dilation) == CONV1D_OK);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_GROUPS, c.groups) == CONV1D_OK);
     REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, c.padding.c_str()) == CONV1D_OK);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DATA_FORMAT, c.channels_first ? CONV1D_CHANNELS_FIRST
-                                                                              : CONV1D_CHANNELS_LAST) == CONV1D_OK);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DATA_FORMAT,
+                           c.channels_first ? CONV1D_CHANNELS_FIRST : CONV1D_CHANNELS_LAST) == CONV1D_OK);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_USE_BIAS, c.use_bias) == CONV1D_OK);
     REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_ACTIVATION, c.activation.c_str()) == CONV1D_OK);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_ALGORITHM, algo) == CONV1D_OK);

@@ -118,16 +118,20 @@ TEST_CASE("null handles and pointers give NULL_POINTER everywhere", "[errors]") 
   CHECK(conv1d_param_bounds(CONV1D_PARAM_STRIDES, nullptr, &v) == CONV1D_ERROR_NULL_POINTER);
 
   Fixture fx;
-  fx.expect(CONV1D_ERROR_NULL_POINTER, "value", [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_PADDING, nullptr); });
-  fx.expect(CONV1D_ERROR_NULL_POINTER, "value", [&] { return conv1d_get_int(fx.layer, CONV1D_PARAM_STRIDES, nullptr); });
+  fx.expect(CONV1D_ERROR_NULL_POINTER, "value",
+            [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_PADDING, nullptr); });
+  fx.expect(CONV1D_ERROR_NULL_POINTER, "value",
+            [&] { return conv1d_get_int(fx.layer, CONV1D_PARAM_STRIDES, nullptr); });
   fx.expect(CONV1D_ERROR_NULL_POINTER, "kernel", [&] { return conv1d_set_weights(fx.layer, nullptr, 36, nullptr, 4); });
   fx.expect(CONV1D_ERROR_NULL_POINTER, "out_steps", [&] { return conv1d_output_steps(fx.layer, 10, nullptr); });
   fx.build();
   std::vector<float> y(64, 9.f);
-  fx.expect(CONV1D_ERROR_NULL_POINTER, "x", [&] { return conv1d_forward(fx.layer, nullptr, 60, 1, 10, 6, y.data(), y.size()); });
+  fx.expect(CONV1D_ERROR_NULL_POINTER, "x",
+            [&] { return conv1d_forward(fx.layer, nullptr, 60, 1, 10, 6, y.data(), y.size()); });
   CHECK(y == std::vector<float>(64, 9.f));
   std::vector<float> x(60, 1.f);
-  fx.expect(CONV1D_ERROR_NULL_POINTER, "y", [&] { return conv1d_forward(fx.layer, x.data(), 60, 1, 10, 6, nullptr, 64); });
+  fx.expect(CONV1D_ERROR_NULL_POINTER, "y",
+            [&] { return conv1d_forward(fx.layer, x.data(), 60, 1, 10, 6, nullptr, 64); });
   std::vector<float> k(72);
   fx.expect(CONV1D_ERROR_NULL_POINTER, "bias", [&] { return conv1d_set_weights(fx.layer, k.data(), 72, nullptr, 4); });
 }
@@ -140,15 +144,15 @@ TEST_CASE("setters validate values as Keras does and change nothing on failure",
   fx.expect(CONV1D_ERROR_INVALID_SIZE, "groups=0", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_GROUPS, 0); });
   fx.expect(CONV1D_ERROR_GROUPS_MISMATCH, "groups=3, filters=4",
             [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_GROUPS, 3); });
-  fx.expect(CONV1D_ERROR_SIZE_OVERFLOW, "strides", [&] {
-    return conv1d_set_int(fx.layer, CONV1D_PARAM_STRIDES, INT64_MAX);
-  });
+  fx.expect(CONV1D_ERROR_SIZE_OVERFLOW, "strides",
+            [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_STRIDES, INT64_MAX); });
   fx.expect(CONV1D_ERROR_UNKNOWN_NAME, "Received: full",
             [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_PADDING, "full"); });
   fx.expect(CONV1D_ERROR_INVALID_VALUE, "7", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_PADDING, 7); });
   fx.expect(CONV1D_ERROR_UNKNOWN_NAME, "channels_middle",
             [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_DATA_FORMAT, "channels_middle"); });
-  fx.expect(CONV1D_ERROR_UNKNOWN_NAME, "Relu", [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_ACTIVATION, "Relu"); });
+  fx.expect(CONV1D_ERROR_UNKNOWN_NAME, "Relu",
+            [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_ACTIVATION, "Relu"); });
   fx.expect(CONV1D_ERROR_UNSUPPORTED, "threshold",
             [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_ACTIVATION, "threshold"); });
   fx.expect(CONV1D_ERROR_UNSUPPORTED, "threshold",
@@ -210,10 +214,13 @@ TEST_CASE("build and weights errors", "[errors]") {
   size_t kl = 0;
   fx.expect(CONV1D_ERROR_NOT_BUILT, "no weights", [&] { return conv1d_weight_sizes(fx.layer, &kl, nullptr); });
   std::vector<float> k(36, 1.f), b(4, 2.f);
-  fx.expect(CONV1D_ERROR_INVALID_SIZE, "kernel_len=35", [&] { return conv1d_set_weights(fx.layer, k.data(), 35, b.data(), 4); });
-  fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "bias_len=3", [&] { return conv1d_set_weights(fx.layer, k.data(), 36, b.data(), 3); });
+  fx.expect(CONV1D_ERROR_INVALID_SIZE, "kernel_len=35",
+            [&] { return conv1d_set_weights(fx.layer, k.data(), 35, b.data(), 4); });
+  fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "bias_len=3",
+            [&] { return conv1d_set_weights(fx.layer, k.data(), 36, b.data(), 3); });
   std::vector<float> out(36, 5.f);
-  fx.expect(CONV1D_ERROR_NOT_BUILT, "no weights", [&] { return conv1d_get_weights(fx.layer, out.data(), 36, nullptr, 0); });
+  fx.expect(CONV1D_ERROR_NOT_BUILT, "no weights",
+            [&] { return conv1d_get_weights(fx.layer, out.data(), 36, nullptr, 0); });
   CHECK(out == std::vector<float>(36, 5.f));
 
   fx.build();  // 6 channels, groups 2: kernel (3, 3, 4)
@@ -222,7 +229,8 @@ TEST_CASE("build and weights errors", "[errors]") {
   fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "shorter",
             [&] { return conv1d_get_weights(fx.layer, out.data(), 35, nullptr, 0); });
   CHECK(out == std::vector<float>(36, 5.f));
-  fx.expect(CONV1D_ERROR_INVALID_STATE, "kernel_size", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_KERNEL_SIZE, 5); });
+  fx.expect(CONV1D_ERROR_INVALID_STATE, "kernel_size",
+            [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_KERNEL_SIZE, 5); });
   fx.expect(CONV1D_ERROR_INVALID_STATE, "filters", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_FILTERS, 8); });
   fx.expect(CONV1D_ERROR_INVALID_STATE, "groups", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_GROUPS, 1); });
   fx.expect(CONV1D_ERROR_INVALID_STATE, "use_bias", [&] { return conv1d_set_int(fx.layer, CONV1D_PARAM_USE_BIAS, 0); });

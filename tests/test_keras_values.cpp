@@ -69,9 +69,9 @@ TEST_CASE("padding amounts and output lengths (spec section 2)", "[keras]") {
     const char* padding;
     int64_t k, s, d, L, out, left, right;
   } cases[] = {
-      {"same", 2, 1, 1, 10, 10, 0, 1},  {"same", 4, 1, 1, 10, 10, 1, 2},  {"same", 3, 1, 2, 10, 10, 2, 2},
-      {"same", 3, 2, 1, 10, 5, 0, 1},   {"same", 1, 1, 1, 7, 7, 0, 0},    {"same", 5, 3, 1, 10, 4, 2, 2},
-      {"valid", 3, 1, 1, 10, 8, 0, 0},  {"valid", 3, 2, 1, 10, 4, 0, 0},  {"valid", 3, 1, 4, 10, 2, 0, 0},
+      {"same", 2, 1, 1, 10, 10, 0, 1},   {"same", 4, 1, 1, 10, 10, 1, 2},  {"same", 3, 1, 2, 10, 10, 2, 2},
+      {"same", 3, 2, 1, 10, 5, 0, 1},    {"same", 1, 1, 1, 7, 7, 0, 0},    {"same", 5, 3, 1, 10, 4, 2, 2},
+      {"valid", 3, 1, 1, 10, 8, 0, 0},   {"valid", 3, 2, 1, 10, 4, 0, 0},  {"valid", 3, 1, 4, 10, 2, 0, 0},
       {"causal", 3, 1, 2, 10, 10, 4, 0}, {"causal", 2, 3, 1, 10, 4, 1, 0}, {"CAUSAL", 5, 1, 1, 3, 3, 4, 0},
       {"Same", 9, 1, 1, 4, 4, 4, 4},
   };
@@ -166,8 +166,9 @@ TEST_CASE("activation defaults as in Keras 3", "[keras]") {
       {"hard_sigmoid", {1.0f / 3.0f, 0.5f, 1.0f}},
       {"relu6", {0.0f, 0.0f, 3.0f}},
       {"hard_silu", {-1.0f / 3.0f, 0.0f, 3.0f}},
-      {"selu", {static_cast<float>(1.0507009873554805 * 1.6732632423543772 * std::expm1(-1.0)), 0.0f,
-                static_cast<float>(1.0507009873554805 * 3.0)}},
+      {"selu",
+       {static_cast<float>(1.0507009873554805 * 1.6732632423543772 * std::expm1(-1.0)), 0.0f,
+        static_cast<float>(1.0507009873554805 * 3.0)}},
       {"gelu", {static_cast<float>(-0.15865525393145707), 0.0f, static_cast<float>(2.99595030590511)}},
       {"softmax", {1.0f, 1.0f, 1.0f}},  // over the single filter
   };

@@ -34,8 +34,8 @@ std::vector<conv1d_isa> simd_isas() {
 // direct at each ISA with 1 and 2 threads, GEMM) with activation `act`, and
 // compares with reference + activation. Returns how many SIMD plans ran.
 int compare_all(const ConvProblem& p, std::mt19937& rng, bool with_bias, conv1d_activation act) {
-  INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " Lo=" << p.out_steps << " F="
-            << p.filters << " k=" << p.kernel << " s=" << p.stride << " d=" << p.dilation << " G=" << p.groups
+  INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " Lo=" << p.out_steps << " F=" << p.filters
+            << " k=" << p.kernel << " s=" << p.stride << " d=" << p.dilation << " G=" << p.groups
             << " pl=" << p.pad_left << " ncw=" << p.channels_first << " bias=" << with_bias
             << " act=" << conv1d::activation_name(act));
   const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
@@ -163,7 +163,8 @@ TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remain
   simd += compare_all(problem(1, 70, 8, 12, 3, 1, 1, 4, 1, 1, true), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(3, 100, 16, 16, 9, 1, 1, 16, 4, 4, true), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(1, 5, 3, 7, 9, 1, 1, 1, 8, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // k > L
-  simd += compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 2, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // streamed
+  simd +=
+      compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 2, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // streamed
   // Strided channels_first has no SIMD kernel: scalar and GEMM only.
   CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
@@ -209,8 +210,8 @@ TEST_CASE("auto picks a SIMD direct kernel where one exists, GEMM or scalar othe
     std::vector<float> w(3 * 35 * 33);
     pw = conv1d::pack_for(nwc, e.max_isa, w.data(), nullptr);
   }
-  const conv1d::Plan plan = conv1d::make_plan(nwc, e, conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? &pw : nullptr,
-                                              e.max_isa);
+  const conv1d::Plan plan =
+      conv1d::make_plan(nwc, e, conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? &pw : nullptr, e.max_isa);
   CHECK(plan.kernel.rfind(want, 0) == 0);
   CHECK(!plan.reason.empty());
   // Strided channels_first: no SIMD kernel, a wide reduction -> GEMM.

@@ -62,8 +62,7 @@ extern "C" {
 #define CONV1D_VERSION_MAJOR 1
 #define CONV1D_VERSION_MINOR 0
 #define CONV1D_VERSION_PATCH 0
-#define CONV1D_VERSION_NUMBER \
-  (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
+#define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
 /** @} */
 
 /** Status codes. 0 is success; every other value is a distinct error. */
@@ -138,8 +137,8 @@ typedef enum conv1d_param {
   /* 300-399: reserved for training (regularizers, constraints, LoRA). */
 
   /* 400-499: execution. Not part of the Keras config. */
-  CONV1D_PARAM_ALGORITHM = 400, /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
-  CONV1D_PARAM_VERBOSE = 401,   /**< int 0/1: print each new plan to stderr; default from $CONV1D_VERBOSE */
+  CONV1D_PARAM_ALGORITHM = 400,   /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
+  CONV1D_PARAM_VERBOSE = 401,     /**< int 0/1: print each new plan to stderr; default from $CONV1D_VERBOSE */
   CONV1D_PARAM_NUM_THREADS = 402, /**< int >= 0: threads one forward call may use; 0 (default) = all cores available */
   CONV1D_PARAM_MAX_ISA = 403,     /**< conv1d_isa or "scalar"/"avx2"/"avx512": the highest instruction set the
                                        kernels may use; default from $CONV1D_MAX_ISA, else the best the CPU has */
@@ -265,8 +264,8 @@ CONV1D_API conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_par
  *  NUL into `buffer` (which may be NULL when capacity is 0) and stores the
  *  full length plus one in `*needed` if `needed` is not NULL. A buffer too
  *  short gives CONV1D_ERROR_BUFFER_TOO_SMALL and leaves it untouched. */
-CONV1D_API conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer,
-                                           size_t capacity, size_t* needed);
+CONV1D_API conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer, size_t capacity,
+                                           size_t* needed);
 /** Inclusive bounds of an integer parameter, for UIs and fuzzers. */
 CONV1D_API conv1d_status conv1d_param_bounds(conv1d_param param, int64_t* lower, int64_t* upper);
 
@@ -288,8 +287,8 @@ CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* ke
                                             const float* bias, size_t bias_len);
 /** Copy the weights out in Keras layout. Buffers must be at least as long as
  *  conv1d_weight_sizes reports; `bias` may be NULL to skip it. */
-CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len,
-                                            float* bias, size_t bias_len);
+CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len, float* bias,
+                                            size_t bias_len);
 
 /* ---- Shapes ------------------------------------------------------------ */
 
@@ -304,8 +303,8 @@ CONV1D_API conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64
  *  format: {batch, out_steps, filters} or {batch, filters, out_steps}, with
  *  the last axis halved by 'glu'. `shape` receives 3 values; `count` (may be
  *  NULL) the number of floats. */
-CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps,
-                                             int64_t shape[3], size_t* count);
+CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps, int64_t shape[3],
+                                             size_t* count);
 
 /* ---- Running ----------------------------------------------------------- */
 

@@ -17,9 +17,7 @@
 namespace conv1d {
 namespace {
 
-const DirectKernels& kernels_for(conv1d_isa isa) {
-  return isa == CONV1D_ISA_AVX512 ? avx512::kernels : avx2::kernels;
-}
+const DirectKernels& kernels_for(conv1d_isa isa) { return isa == CONV1D_ISA_AVX512 ? avx512::kernels : avx2::kernels; }
 
 double flops(const ConvProblem& p) {
   return 2.0 * static_cast<double>(p.batch) * static_cast<double>(p.out_steps) * static_cast<double>(p.filters) *
@@ -37,18 +35,24 @@ int useful_threads(const ConvProblem& p, int threads, int64_t tasks) {
 
 const char* layout_name(PackKind k) {
   switch (k) {
-    case PackKind::kNwc: return "nwc";
-    case PackKind::kNcw: return "ncw";
-    case PackKind::kDepthwise: return "depthwise_nwc";
+    case PackKind::kNwc:
+      return "nwc";
+    case PackKind::kNcw:
+      return "ncw";
+    case PackKind::kDepthwise:
+      return "depthwise_nwc";
   }
   return "?";
 }
 
 int64_t simd_tasks(const DirectKernels& k, const ConvProblem& p, const PackedWeights& pw) {
   switch (pw.kind) {
-    case PackKind::kNwc: return k.nwc_tasks(p, pw);
-    case PackKind::kNcw: return k.ncw_tasks(p, pw);
-    case PackKind::kDepthwise: return k.dw_tasks(p, pw);
+    case PackKind::kNwc:
+      return k.nwc_tasks(p, pw);
+    case PackKind::kNcw:
+      return k.ncw_tasks(p, pw);
+    case PackKind::kDepthwise:
+      return k.dw_tasks(p, pw);
   }
   return 0;
 }
@@ -82,8 +86,8 @@ Plan gemm_plan(const ConvProblem& p, const ExecConfig& e) {
 
 bool simd_pack_kind(const ConvProblem& p, PackKind* kind) {
   if (!p.channels_first) {
-    *kind = p.groups == p.in_channels && p.filters == p.in_channels && p.groups > 1 ? PackKind::kDepthwise
-                                                                                    : PackKind::kNwc;
+    *kind =
+        p.groups == p.in_channels && p.filters == p.in_channels && p.groups > 1 ? PackKind::kDepthwise : PackKind::kNwc;
     return true;
   }
   if (p.stride == 1) {
@@ -170,10 +174,11 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
       }
       const DirectKernels& k = kernels_for(plan.isa);
       const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
-      TaskRunFn run = packed->kind == PackKind::kNwc ? k.nwc_run : packed->kind == PackKind::kNcw ? k.ncw_run : k.dw_run;
+      TaskRunFn run = packed->kind == PackKind::kNwc   ? k.nwc_run
+                      : packed->kind == PackKind::kNcw ? k.ncw_run
+                                                       : k.dw_run;
       const int64_t tasks = simd_tasks(k, p, *packed);
-      parallel_for(tasks, plan.threads,
-                   [&](int64_t begin, int64_t end) { run(p, *packed, x, y, fused, begin, end); });
+      parallel_for(tasks, plan.threads, [&](int64_t begin, int64_t end) { run(p, *packed, x, y, fused, begin, end); });
       return fused == act;
     }
     case CONV1D_ALGORITHM_GEMM: {

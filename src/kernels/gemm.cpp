@@ -17,9 +17,7 @@ namespace {
 int64_t span_rows(const ConvProblem& p) { return (p.out_steps - 1) * p.stride + (p.kernel - 1) * p.dilation + 1; }
 
 // True when the layout allows reading x in place (no padding to add).
-bool needs_padded_copy(const ConvProblem& p) {
-  return p.channels_first || p.pad_left > 0 || span_rows(p) > p.in_steps;
-}
+bool needs_padded_copy(const ConvProblem& p) { return p.channels_first || p.pad_left > 0 || span_rows(p) > p.in_steps; }
 
 }  // namespace
 

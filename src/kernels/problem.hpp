@@ -9,15 +9,15 @@ namespace conv1d {
 
 struct ConvProblem {
   int64_t batch = 1;
-  int64_t in_steps = 1;     // L
-  int64_t in_channels = 1;  // C
-  int64_t out_steps = 1;    // L_out
-  int64_t filters = 1;      // F
-  int64_t kernel = 1;       // k
-  int64_t stride = 1;       // s
-  int64_t dilation = 1;     // d
-  int64_t groups = 1;       // G; C % G == 0 and F % G == 0
-  int64_t pad_left = 0;     // zeros before the input; those after it are implied by out_steps
+  int64_t in_steps = 1;         // L
+  int64_t in_channels = 1;      // C
+  int64_t out_steps = 1;        // L_out
+  int64_t filters = 1;          // F
+  int64_t kernel = 1;           // k
+  int64_t stride = 1;           // s
+  int64_t dilation = 1;         // d
+  int64_t groups = 1;           // G; C % G == 0 and F % G == 0
+  int64_t pad_left = 0;         // zeros before the input; those after it are implied by out_steps
   bool channels_first = false;  // x (N,C,L), y (N,F,L_out) instead of (N,L,C), (N,L_out,F)
 
   int64_t cg() const { return in_channels / groups; }

@@ -21,7 +21,8 @@ void conv_reference(const ConvProblem& p, const float* x, const float* w, const 
             acc += static_cast<double>(xv) * static_cast<double>(w[(j * cg + c) * p.filters + f]);
           }
         }
-        float& out = p.channels_first ? y[(n * p.filters + f) * p.out_steps + t] : y[(n * p.out_steps + t) * p.filters + f];
+        float& out =
+            p.channels_first ? y[(n * p.filters + f) * p.out_steps + t] : y[(n * p.out_steps + t) * p.filters + f];
         out = static_cast<float>(acc);
       }
     }

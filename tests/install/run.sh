@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Usage: tests/install/run.sh BUILD_DIR WORK_DIR VERSION LIBDIR [CMAKE]
+#
+# Installs the build into WORK_DIR/prefix and uses it the two ways the README
+# tells users to:
+#   1. a C program compiled with nothing but the flags pkg-config gives;
+#   2. a CMake project using find_package(conv1d 1) and conv1d::conv1d.
+# Also checks that `pkg-config --modversion conv1d` is VERSION.
+# LIBDIR is CMAKE_INSTALL_LIBDIR (relative to the prefix, e.g. "lib").
+set -euo pipefail
+
+build_dir="$(cd "${1:?build dir}" && pwd)"
+work_dir="${2:?work dir}"
+version="${3:?version}"
+libdir="${4:-lib}"
+cmake="${5:-cmake}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+rm -rf "$work_dir"
+mkdir -p "$work_dir"
+work_dir="$(cd "$work_dir" && pwd)"
+cleanup() { rm -rf "$work_dir"; }
+trap cleanup EXIT
+
+prefix="$work_dir/prefix"
+echo "== cmake --install $build_dir --prefix $prefix"
+"$cmake" --install "$build_dir" --prefix "$prefix"
+
+# The pkg-config file must exist where the build said it would go.
+pcdir="$prefix/$libdir/pkgconfig"
+[[ -f "$pcdir/conv1d.pc" ]] || { echo "FAIL: $pcdir/conv1d.pc was not installed" >&2; exit 1; }
+export PKG_CONFIG_PATH="$pcdir"
+
+echo "== pkg-config --modversion conv1d"
+modversion="$(pkg-config --modversion conv1d)"
+echo "$modversion"
+if [[ "$modversion" != "$version" ]]; then
+  echo "FAIL: pkg-config reports version '$modversion', expected '$version'" >&2
+  exit 1
+fi
+
+flags="$(pkg-config --cflags --libs conv1d)"
+echo "== pkg-config --cflags --libs conv1d: $flags"
+# The flags must point into this prefix, not at some other installation.
+if [[ "$flags" != *"-I$prefix/"* || "$flags" != *"-L$prefix/"* ]]; then
+  echo "FAIL: pkg-config flags do not point into $prefix" >&2
+  exit 1
+fi
+
+echo "== C consumer built with pkg-config flags only"
+# shellcheck disable=SC2086  # the flags are meant to split
+cc "$here/main.c" -o "$work_dir/pkgconfig_app" $flags -Wl,-rpath,"$prefix/$libdir"
+"$work_dir/pkgconfig_app"
+
+echo "== CMake consumer using find_package(conv1d 1)"
+"$cmake" -S "$here/consumer" -B "$work_dir/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+"$cmake" --build "$work_dir/consumer-build"
+"$work_dir/consumer-build/conv1d_consumer"
+
+echo "install test: all checks passed"
