@@ -67,6 +67,8 @@ const char* conv1d_status_string(conv1d_status status) {
       return "I/O error";
     case CONV1D_ERROR_INTERNAL:
       return "internal error";
+    default:
+      break;
   }
   return "unknown status";
 }

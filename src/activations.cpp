@@ -229,6 +229,8 @@ void apply_map(conv1d_activation a, const float* src, float* dst, std::size_t n)
     case CONV1D_ACTIVATION_GLU:
     case CONV1D_ACTIVATION_SPARSEMAX:
       break;
+    default:
+      break;
   }
   fail(CONV1D_ERROR_INTERNAL, std::string("activation '") + activation_name(a) + "' has no elementwise form");
 }

@@ -112,6 +112,8 @@ const char* padding_name(conv1d_padding p) {
       return "same";
     case CONV1D_PADDING_CAUSAL:
       return "causal";
+    default:
+      break;
   }
   return nullptr;
 }
@@ -122,6 +124,8 @@ const char* data_format_name(conv1d_data_format f) {
       return "channels_last";
     case CONV1D_CHANNELS_FIRST:
       return "channels_first";
+    default:
+      break;
   }
   return nullptr;
 }
@@ -136,6 +140,8 @@ const char* algorithm_name(conv1d_algorithm a) {
       return "direct";
     case CONV1D_ALGORITHM_GEMM:
       return "gemm";
+    default:
+      break;
   }
   return nullptr;
 }
@@ -167,6 +173,8 @@ Geometry compute_geometry(const LayerConfig& cfg, int64_t steps) {
     case CONV1D_PADDING_CAUSAL:
       g.out_steps = (steps - 1) / s + 1;
       g.pad_left = span;
+      break;
+    default:
       break;
   }
   return g;

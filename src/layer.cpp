@@ -97,6 +97,8 @@ const char* param_name(conv1d_param p) {
       return "find";
     case CONV1D_PARAM_NAME:
       return "name";
+    default:
+      break;
   }
   return nullptr;
 }

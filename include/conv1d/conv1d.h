@@ -107,7 +107,11 @@ typedef enum conv1d_status {
   /** A file could not be read or written. */
   CONV1D_ERROR_IO = 18,
   /** A bug in the library; please report it with the message. */
-  CONV1D_ERROR_INTERNAL = 19
+  CONV1D_ERROR_INTERNAL = 19,
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_STATUS_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_STATUS_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_status;
 
 /** Layer parameters, set with conv1d_set_int / _double / _string and read
@@ -146,20 +150,32 @@ typedef enum conv1d_param {
                                        and keep the fastest, like cuDNN's find (default 0: cost model) */
 
   /* 500-599: identity. */
-  CONV1D_PARAM_NAME = 500 /**< string [name], default "conv1d" */
+  CONV1D_PARAM_NAME = 500, /**< string [name], default "conv1d" */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_PARAM_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_PARAM_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_param;
 
 /** Padding modes (Keras 'padding'). */
 typedef enum conv1d_padding {
   CONV1D_PADDING_VALID = 0,
-  CONV1D_PADDING_SAME = 1,  /**< TensorFlow split: the odd element goes on the right */
-  CONV1D_PADDING_CAUSAL = 2 /**< left pad dilation*(kernel_size-1), then 'valid' */
+  CONV1D_PADDING_SAME = 1,   /**< TensorFlow split: the odd element goes on the right */
+  CONV1D_PADDING_CAUSAL = 2, /**< left pad dilation*(kernel_size-1), then 'valid' */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_PADDING_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_PADDING_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_padding;
 
 /** Tensor layouts (Keras 'data_format'). */
 typedef enum conv1d_data_format {
-  CONV1D_CHANNELS_LAST = 0, /**< (batch, steps, channels) */
-  CONV1D_CHANNELS_FIRST = 1 /**< (batch, channels, steps) */
+  CONV1D_CHANNELS_LAST = 0,  /**< (batch, steps, channels) */
+  CONV1D_CHANNELS_FIRST = 1, /**< (batch, channels, steps) */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_DATA_FORMAT_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_DATA_FORMAT_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_data_format;
 
 /** Convolution algorithms. AUTO picks per (batch, steps) and caches the plan. */
@@ -167,14 +183,22 @@ typedef enum conv1d_algorithm {
   CONV1D_ALGORITHM_AUTO = 0,
   CONV1D_ALGORITHM_REFERENCE = 1, /**< naive loops, double accumulation; the test oracle, never picked by AUTO */
   CONV1D_ALGORITHM_DIRECT = 2,    /**< direct convolution */
-  CONV1D_ALGORITHM_GEMM = 3       /**< per-tap GEMM on OpenBLAS */
+  CONV1D_ALGORITHM_GEMM = 3,      /**< per-tap GEMM on OpenBLAS */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_ALGORITHM_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_ALGORITHM_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_algorithm;
 
 /** Instruction-set levels of the compute kernels, in increasing order. */
 typedef enum conv1d_isa {
   CONV1D_ISA_SCALAR = 0, /**< portable C++ (baseline x86-64) */
   CONV1D_ISA_AVX2 = 1,   /**< AVX2 + FMA */
-  CONV1D_ISA_AVX512 = 2  /**< AVX-512 F/BW/DQ/VL */
+  CONV1D_ISA_AVX512 = 2, /**< AVX-512 F/BW/DQ/VL */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_ISA_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_ISA_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_isa;
 
 /** Keras 3 built-in activations (the names Keras accepts as strings). The
@@ -212,7 +236,11 @@ typedef enum conv1d_activation {
   CONV1D_ACTIVATION_SOFTMAX = 26,
   CONV1D_ACTIVATION_LOG_SOFTMAX = 27,
   CONV1D_ACTIVATION_GLU = 28,
-  CONV1D_ACTIVATION_SPARSEMAX = 29
+  CONV1D_ACTIVATION_SPARSEMAX = 29,
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_ACTIVATION_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_ACTIVATION_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_activation;
 
 /** Opaque layer handle. */

@@ -29,6 +29,8 @@ const char* isa_name(conv1d_isa isa) {
       return "avx2";
     case CONV1D_ISA_AVX512:
       return "avx512";
+    default:
+      break;
   }
   return nullptr;
 }
