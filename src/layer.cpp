@@ -278,11 +278,13 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
     case CONV1D_PARAM_ACTIVATION:
       next.activation = parse_activation(v);
       break;
+    // Keras gotcha (spec section 3): an initializer of None makes add_weight
+    // fall back to glorot_uniform, for the bias too.
     case CONV1D_PARAM_KERNEL_INITIALIZER:
-      next.kernel_initializer = Initializer::parse(v);
+      next.kernel_initializer = Initializer::parse(v == "null" ? "glorot_uniform" : v);
       break;
     case CONV1D_PARAM_BIAS_INITIALIZER:
-      next.bias_initializer = Initializer::parse(v);
+      next.bias_initializer = Initializer::parse(v == "null" ? "glorot_uniform" : v);
       break;
     case CONV1D_PARAM_ALGORITHM:
       next.algorithm = parse_algorithm(v);

@@ -2,8 +2,10 @@
 // naive_conv1d.hpp, over a randomized grid of every Conv1D argument.
 #include <conv1d/conv1d.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -205,4 +207,68 @@ TEST_CASE("concurrent forward calls on one layer agree", "[forward][threads]") {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) CHECK(ok[t] == 1);
+}
+
+TEST_CASE("execution parameters: threads, ISA cap, find mode and plan descriptions", "[forward][dispatch]") {
+  std::mt19937 rng(17);
+  const int64_t N = 3, L = 200, C = 24, F = 40;
+  const auto x = random_vec(rng, N * L * C, -1.f, 1.f);
+  auto run = [&](auto configure, std::string* plan) {
+    Layer layer(F, 5);
+    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_SEED, 9) == CONV1D_OK);
+    REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, "same") == CONV1D_OK);
+    configure(layer.p);
+    REQUIRE(conv1d_build(layer, C) == CONV1D_OK);
+    std::vector<float> y(N * L * F);
+    REQUIRE(conv1d_forward(layer, x.data(), x.size(), N, L, C, y.data(), y.size()) == CONV1D_OK);
+    size_t need = 0;
+    REQUIRE(conv1d_describe_plan(layer, N, L, nullptr, 0, &need) == CONV1D_ERROR_BUFFER_TOO_SMALL);
+    plan->assign(need, '\0');
+    REQUIRE(conv1d_describe_plan(layer, N, L, &(*plan)[0], need, nullptr) == CONV1D_OK);
+    plan->pop_back();
+    return y;
+  };
+  std::string p_ref, p1, p2, p_scalar, p_find, p_gemm;
+  const auto ref =
+      run([](conv1d_layer* l) { conv1d_set_int(l, CONV1D_PARAM_ALGORITHM, CONV1D_ALGORITHM_REFERENCE); }, &p_ref);
+  CHECK(p_ref.find("reference") != std::string::npos);
+  const auto one = run([](conv1d_layer* l) { conv1d_set_int(l, CONV1D_PARAM_NUM_THREADS, 1); }, &p1);
+  const auto two = run([](conv1d_layer* l) { conv1d_set_int(l, CONV1D_PARAM_NUM_THREADS, 2); }, &p2);
+  CHECK(one == two);  // bitwise, whatever the thread count
+  CHECK(p1.find("1 thread") != std::string::npos);
+  const auto scalar = run(
+      [](conv1d_layer* l) {
+        REQUIRE(conv1d_set_string(l, CONV1D_PARAM_MAX_ISA, "scalar") == CONV1D_OK);
+        REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ALGORITHM, "direct") == CONV1D_OK);
+      },
+      &p_scalar);
+  CHECK(p_scalar.find("direct/scalar") != std::string::npos);
+  std::string p_scalar_auto;
+  run([](conv1d_layer* l) { conv1d_set_int(l, CONV1D_PARAM_MAX_ISA, CONV1D_ISA_SCALAR); }, &p_scalar_auto);
+  CHECK(p_scalar_auto.find("gemm/openblas") != std::string::npos);  // no SIMD kernel: a wide reduction goes to GEMM
+  const auto found =
+      run([](conv1d_layer* l) { REQUIRE(conv1d_set_int(l, CONV1D_PARAM_FIND, 1) == CONV1D_OK); }, &p_find);
+  CHECK(p_find.find("find: timed") != std::string::npos);
+  const auto gemm = run([](conv1d_layer* l) { conv1d_set_string(l, CONV1D_PARAM_ALGORITHM, "GEMM"); }, &p_gemm);
+  CHECK(p_gemm.find("gemm/openblas") != std::string::npos);
+  // The default cap is $CONV1D_MAX_ISA when set (CTest runs this suite per ISA), else the CPU's best.
+  const char* env = std::getenv("CONV1D_MAX_ISA");
+  const std::string env_isa = env ? env : "";
+  const conv1d_isa cap = env_isa == "scalar" ? CONV1D_ISA_SCALAR
+                         : env_isa == "avx2" ? CONV1D_ISA_AVX2
+                                             : CONV1D_ISA_AVX512;
+  const conv1d_isa want_isa = std::min(cap, conv1d_cpu_isa());
+  CHECK(p1.find(want_isa == CONV1D_ISA_AVX512 ? "direct/avx512/nwc"
+                : want_isa == CONV1D_ISA_AVX2 ? "direct/avx2/nwc"
+                                              : "gemm/openblas") != std::string::npos);
+  for (const auto* y : {&one, &two, &scalar, &found, &gemm})
+    for (size_t i = 0; i < ref.size(); ++i) REQUIRE(std::fabs((*y)[i] - ref[i]) <= 1e-4f * (1 + std::fabs(ref[i])));
+
+  int64_t v = -1;
+  Layer l(4, 3);
+  CHECK(conv1d_set_int(l, CONV1D_PARAM_NUM_THREADS, -1) == CONV1D_ERROR_INVALID_VALUE);
+  CHECK(conv1d_set_int(l, CONV1D_PARAM_MAX_ISA, 7) == CONV1D_ERROR_INVALID_VALUE);
+  CHECK(conv1d_set_string(l, CONV1D_PARAM_MAX_ISA, "sse9") == CONV1D_ERROR_UNKNOWN_NAME);
+  REQUIRE(conv1d_get_int(l, CONV1D_PARAM_MAX_ISA, &v) == CONV1D_OK);
+  CHECK(v == (env ? cap : conv1d_cpu_isa()));  // default: the environment's cap, else what the CPU has
 }

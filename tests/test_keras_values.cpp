@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace {
 
 struct Layer {
@@ -183,7 +185,8 @@ TEST_CASE("activation defaults as in Keras 3", "[keras]") {
 }
 
 TEST_CASE("data_format defaults to keras.json's image_data_format", "[keras]") {
-  const std::string dir = "keras_home_test";
+  // Per process: CTest may run this executable several times at once.
+  const std::string dir = "keras_home_test_" + std::to_string(getpid());
   std::string cmd = "mkdir -p " + dir;
   REQUIRE(std::system(cmd.c_str()) == 0);
   const char* old = std::getenv("KERAS_HOME");
@@ -208,6 +211,7 @@ TEST_CASE("data_format defaults to keras.json's image_data_format", "[keras]") {
   CHECK(l == nullptr);
   std::remove((dir + "/keras.json").c_str());
   CHECK(format_of_new_layer() == CONV1D_CHANNELS_LAST);
+  rmdir(dir.c_str());
   if (old)
     setenv("KERAS_HOME", saved.c_str(), 1);
   else
@@ -228,4 +232,18 @@ TEST_CASE("seeded builds are reproducible, unseeded ones differ", "[keras]") {
   CHECK(weights(11) == weights(11));
   CHECK(weights(11) != weights(12));
   CHECK(weights(-1) != weights(-1));
+}
+
+TEST_CASE("bias_initializer=None gives a glorot_uniform bias, as Keras' add_weight does", "[keras]") {
+  Layer l(64, 3);
+  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_BIAS_INITIALIZER, "null") == CONV1D_OK);
+  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_SEED, 4) == CONV1D_OK);
+  REQUIRE(conv1d_build(l, 2) == CONV1D_OK);
+  std::vector<float> k(3 * 2 * 64), b(64);
+  REQUIRE(conv1d_get_weights(l, k.data(), k.size(), b.data(), b.size()) == CONV1D_OK);
+  const float limit = std::sqrt(3.0f / 64.0f);  // fan_in = fan_out = 64 for a rank-1 weight
+  float maxabs = 0;
+  for (float v : b) maxabs = std::max(maxabs, std::fabs(v));
+  CHECK(maxabs <= limit);
+  CHECK(maxabs > 0.5f * limit);
 }

@@ -135,7 +135,8 @@ typedef enum conv1d_param {
   /* 200-299: activation and weight creation. */
   CONV1D_PARAM_ACTIVATION = 200,         /**< Keras activation name, or conv1d_activation [activation] */
   CONV1D_PARAM_KERNEL_INITIALIZER = 201, /**< Keras initializer name or JSON config [kernel_initializer] */
-  CONV1D_PARAM_BIAS_INITIALIZER = 202,   /**< Keras initializer name or JSON config [bias_initializer] */
+  CONV1D_PARAM_BIAS_INITIALIZER = 202,   /**< Keras initializer name or JSON config [bias_initializer];
+                                              "null" means glorot_uniform, as Keras' None does */
   CONV1D_PARAM_SEED = 203,               /**< int >= 0: seed for initializers that have none; -1 = random */
 
   /* 300-399: reserved for training (regularizers, constraints, LoRA). */
