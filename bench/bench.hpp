@@ -1,0 +1,89 @@
+// Shared pieces of conv1d_bench: the problem description, Keras geometry,
+// aligned buffers, the timing loop and the baseline entry points.
+#ifndef CONV1D_BENCH_BENCH_HPP
+#define CONV1D_BENCH_BENCH_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace bench {
+
+// One line of bench/suite.csv (or of --problem).
+struct Problem {
+  std::string name;
+  int64_t batch = 0;
+  int64_t in_channels = 0;
+  int64_t steps = 0;
+  int64_t filters = 0;
+  int64_t kernel = 0;
+  int64_t stride = 1;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  std::string padding;  // valid | same | causal
+  std::string layout;   // nwc (channels_last) | ncw (channels_first)
+};
+
+// Output length and zero padding as Keras computes them.
+struct Geometry {
+  int64_t out_steps = 0;
+  int64_t pad_left = 0;
+  int64_t pad_right = 0;
+};
+
+// valid: (0, 0); same: total = max((ceil(L/s)-1)*s + d*(k-1) + 1 - L, 0),
+// left = total/2 (TensorFlow split); causal: (d*(k-1), 0). out_steps <= 0
+// means the output would be empty.
+Geometry keras_geometry(const Problem& p);
+
+// 2 * batch * out_steps * filters * (in_channels / groups) * kernel.
+double problem_flops(const Problem& p, int64_t out_steps);
+
+inline bool is_ncw(const Problem& p) { return p.layout == "ncw"; }
+
+// 64-byte-aligned float storage (size rounded up to a multiple of 64 bytes),
+// zero-filled at allocation so every page is touched before any timing.
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+using FloatBuffer = std::unique_ptr<float[], FreeDeleter>;
+FloatBuffer alloc_floats(size_t count);  // throws std::bad_alloc on failure
+
+// Timing of one method on one row at one thread count.
+struct Timing {
+  double median_s = 0;  // median seconds per call
+  int samples = 0;      // number of samples the median is over
+  long calls = 0;       // calls per sample
+};
+
+// Warm up (a few calls, fewer when calls are slow), then take samples of
+// `calls` back-to-back calls each until `min_time` seconds have elapsed and at
+// least 5 samples exist. Returns the median per-call time.
+Timing time_calls(const std::function<void()>& call, double min_time);
+
+// Outcome of a baseline on one row: ran = false means "n/a" with `note`.
+struct BaselineResult {
+  bool ran = false;
+  std::string note;  // why it did not run, or the implementation name
+  Timing timing;
+};
+
+// oneDNN convolution_forward on the same buffers (y receives its output).
+// Sets the OpenMP thread count to `threads` before creating the primitive.
+bool have_onednn();
+std::string onednn_version();
+BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
+                            const float* bias, float* y, double min_time);
+
+// im2col + cblas_sgemm per group and batch item, then a bias pass.
+std::string openblas_description();
+void openblas_threads(int threads);
+BaselineResult bench_im2col(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
+                            const float* bias, float* y, double min_time);
+
+}  // namespace bench
+
+#endif  // CONV1D_BENCH_BENCH_HPP

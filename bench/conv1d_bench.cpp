@@ -1,0 +1,866 @@
+// conv1d_bench: libconv1d against oneDNN and an OpenBLAS im2col+sgemm
+// baseline, in one process, on the problems of bench/suite.csv.
+//
+//   conv1d_bench [--suite FILE] [--rows a,b] [--threads 1,2]
+//                [--algorithms auto,direct,gemm] [--baselines onednn,im2col]
+//                [--csv] [--csv-file FILE] [--min-time SECONDS]
+//                [--problem name,batch,in_channels,steps,filters,kernel,stride,dilation,groups,padding,layout]
+//
+// Every time is the median per-call time over >= 5 samples spanning at least
+// --min-time seconds, after warm-up, with weights prepared once beforehand
+// and every buffer touched before timing. GFLOP/s counts
+// 2 * batch * out_steps * filters * (in_channels / groups) * kernel.
+#include <conv1d/conv1d.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bench.hpp"
+#include "peak.hpp"
+
+// conv1d_describe_plan and conv1d_cpu_isa are newer than the rest of the API:
+// reference them weakly so that the bench also runs against a library that
+// does not export them yet.
+extern "C" conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps,
+                                              char* buffer, size_t capacity, size_t* needed)
+    __attribute__((weak));
+extern "C" conv1d_isa conv1d_cpu_isa(void) __attribute__((weak));
+
+#ifndef CONV1D_BENCH_DEFAULT_SUITE
+#define CONV1D_BENCH_DEFAULT_SUITE "bench/suite.csv"
+#endif
+
+namespace {
+
+using bench::Problem;
+
+const char* const kAllMethods[] = {"auto", "direct", "gemm", "reference", "onednn", "im2col"};
+
+constexpr double kTolerance = 1e-3;  // normwise relative agreement required
+constexpr double kContended = 0.1;   // other processes' cores above which a row is flagged
+
+// ---- command line ----------------------------------------------------------
+
+struct Options {
+  std::string suite = CONV1D_BENCH_DEFAULT_SUITE;
+  std::vector<std::string> rows;
+  std::vector<int> threads = {1, 2};
+  std::vector<std::string> algorithms = {"auto", "direct", "gemm"};
+  std::vector<std::string> baselines = {"onednn", "im2col"};
+  bool csv = false;
+  std::string csv_file;
+  double min_time = 0.15;
+  std::vector<std::string> problems;  // --problem lines
+};
+
+[[noreturn]] void usage(int code) {
+  std::fprintf(code ? stderr : stdout,
+               "usage: conv1d_bench [--suite FILE] [--rows name1,name2] [--threads 1,2]\n"
+               "                    [--algorithms auto,direct,gemm] [--baselines onednn,im2col]\n"
+               "                    [--csv] [--csv-file FILE] [--min-time SECONDS]\n"
+               "                    [--problem name,batch,in_channels,steps,filters,kernel,stride,dilation,"
+               "groups,padding,layout]\n"
+               "\n"
+               "  --suite FILE        problems, one CSV line each (default %s)\n"
+               "  --rows LIST         only these suite rows, in this order\n"
+               "  --threads LIST      thread counts to run every row with (default 1,2)\n"
+               "  --algorithms LIST   libconv1d algorithms to time: auto, direct, gemm, reference, or none\n"
+               "  --baselines LIST    onednn, im2col, or none (default onednn,im2col)\n"
+               "  --csv               print CSV (header first) instead of the table\n"
+               "  --csv-file FILE     also write the CSV to FILE\n"
+               "  --min-time SECONDS  minimum measuring time per method and row (default 0.15)\n"
+               "  --problem LINE      benchmark this problem instead of the suite (repeatable)\n",
+               CONV1D_BENCH_DEFAULT_SUITE);
+  std::exit(code);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) out.push_back(cur);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+int64_t parse_int(const std::string& text, const std::string& what) {
+  const std::string t = trim(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(t.c_str(), &end, 10);
+  if (t.empty() || errno != 0 || *end != '\0') throw std::runtime_error("bad integer for " + what + ": '" + text + "'");
+  return v;
+}
+
+std::vector<std::string> parse_list(const std::string& s) {
+  std::vector<std::string> out;
+  for (const std::string& item : split(s, ',')) {
+    const std::string t = trim(item);
+    if (!t.empty()) out.push_back(t);
+  }
+  return out;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "conv1d_bench: %s needs a value\n", a.c_str());
+        usage(2);
+      }
+      return argv[++i];
+    };
+    try {
+      if (a == "--help" || a == "-h") {
+        usage(0);
+      } else if (a == "--suite") {
+        o.suite = value();
+      } else if (a == "--rows") {
+        o.rows = parse_list(value());
+      } else if (a == "--threads") {
+        o.threads.clear();
+        for (const std::string& t : parse_list(value())) {
+          const int64_t n = parse_int(t, "--threads");
+          if (n < 1 || n > 1024) throw std::runtime_error("--threads values must be in 1..1024");
+          o.threads.push_back(int(n));
+        }
+        if (o.threads.empty()) throw std::runtime_error("--threads is empty");
+      } else if (a == "--algorithms") {
+        o.algorithms.clear();
+        for (const std::string& t : parse_list(value())) {
+          const std::string n = lower(t);
+          if (n == "none") continue;
+          if (n != "auto" && n != "direct" && n != "gemm" && n != "reference")
+            throw std::runtime_error("unknown algorithm '" + t + "' (auto, direct, gemm, reference)");
+          if (std::find(o.algorithms.begin(), o.algorithms.end(), n) == o.algorithms.end()) o.algorithms.push_back(n);
+        }
+      } else if (a == "--baselines") {
+        o.baselines.clear();
+        for (const std::string& t : parse_list(value())) {
+          const std::string n = lower(t);
+          if (n == "none") continue;
+          if (n != "onednn" && n != "im2col") throw std::runtime_error("unknown baseline '" + t + "'");
+          if (std::find(o.baselines.begin(), o.baselines.end(), n) == o.baselines.end()) o.baselines.push_back(n);
+        }
+      } else if (a == "--csv") {
+        o.csv = true;
+      } else if (a == "--csv-file") {
+        o.csv_file = value();
+      } else if (a == "--min-time") {
+        const std::string v = value();
+        char* end = nullptr;
+        o.min_time = std::strtod(v.c_str(), &end);
+        if (*end != '\0' || !(o.min_time > 0) || o.min_time > 3600)
+          throw std::runtime_error("--min-time must be a number of seconds > 0");
+      } else if (a == "--problem") {
+        o.problems.push_back(value());
+      } else {
+        std::fprintf(stderr, "conv1d_bench: unknown argument '%s'\n", a.c_str());
+        usage(2);
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "conv1d_bench: %s\n", e.what());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// ---- suite ------------------------------------------------------------------
+
+const std::vector<std::string> kColumns = {"name",     "batch",  "in_channels", "steps",   "filters", "kernel",
+                                           "stride",   "dilation", "groups",    "padding", "layout"};
+
+Problem problem_from_fields(const std::vector<std::string>& f, const std::vector<int>& index, const std::string& where) {
+  Problem p;
+  auto field = [&](int col) { return trim(f[size_t(index[size_t(col)])]); };
+  p.name = field(0);
+  p.batch = parse_int(field(1), where + " batch");
+  p.in_channels = parse_int(field(2), where + " in_channels");
+  p.steps = parse_int(field(3), where + " steps");
+  p.filters = parse_int(field(4), where + " filters");
+  p.kernel = parse_int(field(5), where + " kernel");
+  p.stride = parse_int(field(6), where + " stride");
+  p.dilation = parse_int(field(7), where + " dilation");
+  p.groups = parse_int(field(8), where + " groups");
+  p.padding = lower(field(9));
+  p.layout = lower(field(10));
+  if (p.name.empty()) throw std::runtime_error(where + ": empty name");
+  if (p.batch < 1 || p.in_channels < 1 || p.steps < 1 || p.filters < 1 || p.kernel < 1 || p.stride < 1 ||
+      p.dilation < 1 || p.groups < 1)
+    throw std::runtime_error(where + ": sizes must be positive");
+  if (p.in_channels % p.groups || p.filters % p.groups)
+    throw std::runtime_error(where + ": groups must divide in_channels and filters");
+  if (p.padding != "valid" && p.padding != "same" && p.padding != "causal")
+    throw std::runtime_error(where + ": padding must be valid, same or causal");
+  if (p.layout != "nwc" && p.layout != "ncw") throw std::runtime_error(where + ": layout must be nwc or ncw");
+  return p;
+}
+
+std::vector<Problem> read_suite(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open suite file " + path);
+  std::vector<Problem> out;
+  std::vector<int> index;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    const std::vector<std::string> f = split(t, ',');
+    const std::string where = path + ":" + std::to_string(lineno);
+    if (index.empty()) {  // header line: map columns by name
+      for (const std::string& col : kColumns) {
+        auto it = std::find_if(f.begin(), f.end(), [&](const std::string& h) { return lower(trim(h)) == col; });
+        if (it == f.end()) throw std::runtime_error(where + ": header lacks column '" + col + "'");
+        index.push_back(int(it - f.begin()));
+      }
+      continue;
+    }
+    if (f.size() < kColumns.size()) throw std::runtime_error(where + ": too few fields");
+    out.push_back(problem_from_fields(f, index, where));
+  }
+  if (index.empty()) throw std::runtime_error(path + ": no header line");
+  return out;
+}
+
+// ---- contention -----------------------------------------------------------------
+
+// CPU time the whole machine spent busy (including time the hypervisor stole)
+// minus what this process used: how many cores other processes took while a
+// row ran. The VM has few cores, so anything else running skews the numbers.
+struct CpuSnapshot {
+  double machine_busy_s = 0;  // /proc/stat: user+nice+system+irq+softirq+steal
+  double self_s = 0;          // getrusage(RUSAGE_SELF): all threads of this process
+  std::chrono::steady_clock::time_point wall;
+  bool ok = false;
+};
+
+CpuSnapshot cpu_snapshot() {
+  CpuSnapshot c;
+  c.wall = std::chrono::steady_clock::now();
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return c;
+  unsigned long long v[8] = {};
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                            &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n < 8) return c;
+  const double hz = double(sysconf(_SC_CLK_TCK));
+  // user nice system idle iowait irq softirq steal
+  c.machine_busy_s = double(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return c;
+  c.self_s = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  c.ok = true;
+  return c;
+}
+
+// Average number of cores other processes used between two snapshots.
+double other_cores(const CpuSnapshot& a, const CpuSnapshot& b) {
+  const double wall = std::chrono::duration<double>(b.wall - a.wall).count();
+  if (!a.ok || !b.ok || wall <= 0.05) return NAN;  // /proc/stat ticks are 10 ms
+  return std::max(0.0, ((b.machine_busy_s - a.machine_busy_s) - (b.self_s - a.self_s)) / wall);
+}
+
+// ---- FMA peak ---------------------------------------------------------------
+
+struct Peak {
+  std::string isa = "none";
+  std::map<int, double> gflops;   // per thread count
+  std::map<int, bool> contended;  // other processes ran during the measurement
+};
+
+volatile float g_sink;
+
+double measure_peak(int threads, float (*loop)(long), double flops_per_iter) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  g_sink = loop(200000);
+  const double calib = std::chrono::duration<double>(clock::now() - t0).count();
+  const long iters = std::max<long>(10000, long(200000 * 0.08 / std::max(calib, 1e-6)));
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<float> sinks(size_t(threads), 0.0f);
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) {
+      pool.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        sinks[size_t(i)] = loop(iters);
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    t0 = clock::now();
+    go.store(true, std::memory_order_release);
+    for (std::thread& t : pool) t.join();
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    for (float v : sinks) g_sink = g_sink + v;
+    best = std::max(best, double(threads) * double(iters) * flops_per_iter / s / 1e9);
+  }
+  return best;
+}
+
+Peak measure_peaks(const std::vector<int>& threads) {
+  Peak p;
+  float (*loop)(long) = nullptr;
+  double flops = 0;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
+    p.isa = "AVX-512";
+    loop = bench::fma_loop_avx512;
+    flops = bench::kFlopsPerIterAvx512;
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    p.isa = "AVX2";
+    loop = bench::fma_loop_avx2;
+    flops = bench::kFlopsPerIterAvx2;
+  }
+  if (loop == nullptr) return p;
+  for (int t : threads) {
+    // Another process taking a core would understate the peak (and inflate
+    // every "% of peak"): measure again, up to three times, if one did.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const CpuSnapshot before = cpu_snapshot();
+      const double g = measure_peak(t, loop, flops);
+      const double others = other_cores(before, cpu_snapshot());
+      p.gflops[t] = std::max(p.gflops[t], g);
+      p.contended[t] = others > kContended;
+      if (!p.contended[t]) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+  return p;
+}
+
+// ---- quiet hand-over between libraries --------------------------------------
+
+// OpenBLAS's worker threads busy-wait for about 2^28 cycles after each call
+// and libgomp's (oneDNN's) spin too; measured right after them, any method
+// shares its cores with those spinners. Before each method, wait for the
+// previous one's threads to go to sleep if it was a library that spins.
+void settle(bool next_uses_foreign_threads) {
+  static bool last_foreign = false;
+  if (last_foreign) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  last_foreign = next_uses_foreign_threads;
+}
+
+// ---- libconv1d ----------------------------------------------------------------
+
+struct LayerGuard {
+  conv1d_layer* layer = nullptr;
+  ~LayerGuard() { conv1d_destroy(layer); }
+};
+
+std::string last_error(conv1d_status s) {
+  std::string m = conv1d_last_error_message();
+  return std::string(conv1d_status_string(s)) + (m.empty() ? "" : ": " + m);
+}
+
+struct LibResult {
+  bool ran = false;
+  std::string note;  // why n/a
+  std::string plan;  // describe_plan, or the algorithm name
+  bench::Timing timing;
+};
+
+bool g_threads_param_missing = false;
+
+LibResult bench_libconv1d(const Problem& p, const bench::Geometry& g, const std::string& algorithm, int threads,
+                          const float* x, size_t x_len, const float* kernel, size_t k_len, const float* bias,
+                          float* y, size_t y_len, double min_time) {
+  LibResult r;
+  LayerGuard guard;
+  conv1d_status s = conv1d_create(p.filters, p.kernel, &guard.layer);
+  auto fail = [&](const std::string& what) {
+    r.note = what + ": " + last_error(s);
+    return r;
+  };
+  if (s != CONV1D_OK) return fail("create");
+  conv1d_layer* L = guard.layer;
+  if ((s = conv1d_set_int(L, CONV1D_PARAM_STRIDES, p.stride)) != CONV1D_OK) return fail("strides");
+  if ((s = conv1d_set_int(L, CONV1D_PARAM_DILATION_RATE, p.dilation)) != CONV1D_OK) return fail("dilation_rate");
+  if ((s = conv1d_set_int(L, CONV1D_PARAM_GROUPS, p.groups)) != CONV1D_OK) return fail("groups");
+  if ((s = conv1d_set_string(L, CONV1D_PARAM_PADDING, p.padding.c_str())) != CONV1D_OK) return fail("padding");
+  const char* format = bench::is_ncw(p) ? "channels_first" : "channels_last";
+  if ((s = conv1d_set_string(L, CONV1D_PARAM_DATA_FORMAT, format)) != CONV1D_OK) return fail("data_format");
+  s = conv1d_set_int(L, CONV1D_PARAM_NUM_THREADS, threads);
+  if (s == CONV1D_ERROR_UNKNOWN_PARAMETER) {
+    g_threads_param_missing = true;
+  } else if (s != CONV1D_OK) {
+    return fail("num_threads");
+  }
+  if ((s = conv1d_set_string(L, CONV1D_PARAM_ALGORITHM, algorithm.c_str())) != CONV1D_OK) return fail("algorithm");
+  if ((s = conv1d_set_weights(L, kernel, k_len, bias, size_t(p.filters))) != CONV1D_OK) return fail("set_weights");
+  int64_t out_steps = 0;
+  if ((s = conv1d_output_steps(L, p.steps, &out_steps)) != CONV1D_OK) return fail("output_steps");
+  if (out_steps != g.out_steps) {
+    r.note = "libconv1d out_steps " + std::to_string(out_steps) + " != Keras " + std::to_string(g.out_steps);
+    return r;
+  }
+  auto call = [&] { return conv1d_forward(L, x, x_len, p.batch, p.steps, p.in_channels, y, y_len); };
+  if ((s = call()) != CONV1D_OK) return fail("forward");
+
+  char buf[512];
+  size_t needed = 0;
+  if (conv1d_describe_plan != nullptr &&
+      conv1d_describe_plan(L, p.batch, p.steps, buf, sizeof buf, &needed) == CONV1D_OK) {
+    r.plan = buf;
+  } else {
+    conv1d_algorithm a = CONV1D_ALGORITHM_AUTO;
+    if (conv1d_query_algorithm(L, p.batch, p.steps, &a) == CONV1D_OK) {
+      const char* n = conv1d_algorithm_name(a);
+      r.plan = n ? n : "?";
+    }
+  }
+
+  r.timing = bench::time_calls([&] { (void)call(); }, min_time);
+  r.ran = true;
+  return r;
+}
+
+// ---- checking and formatting ---------------------------------------------------
+
+// max |a - b| / max |ref|; NaN-safe (returns +inf when anything is NaN).
+double rel_error(const float* a, const float* ref, size_t n) {
+  double diff = 0, mag = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = std::fabs(double(a[i]) - double(ref[i]));
+    if (!(d == d)) return INFINITY;
+    diff = std::max(diff, d);
+    mag = std::max(mag, std::fabs(double(ref[i])));
+  }
+  return diff / std::max(mag, 1e-30);
+}
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// describe_plan's line without the "conv1d: layer ... ->" preamble, for the table.
+std::string short_plan(const std::string& plan) {
+  const size_t arrow = plan.find("-> ");
+  return arrow == std::string::npos ? plan : plan.substr(arrow + 3);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+struct MethodOutcome {
+  bool ran = false;
+  double seconds = 0;
+  std::string note;
+};
+
+struct RowResult {
+  Problem p;
+  bench::Geometry g;
+  int threads = 0;
+  double flops = 0;
+  double peak = 0;
+  std::map<std::string, MethodOutcome> methods;
+  std::string plan, impl, check = "ok";
+  double max_rel_err = 0;
+  double other_cores = NAN;  // cores other processes used while the row ran
+};
+
+double ratio(const RowResult& r, const std::string& num, const std::string& den) {
+  auto a = r.methods.find(num), b = r.methods.find(den);
+  if (a == r.methods.end() || b == r.methods.end() || !a->second.ran || !b->second.ran) return NAN;
+  return a->second.seconds / b->second.seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt = parse_args(argc, argv);
+
+  std::vector<Problem> problems;
+  try {
+    if (!opt.problems.empty()) {
+      std::vector<int> index(kColumns.size());
+      for (size_t i = 0; i < index.size(); ++i) index[i] = int(i);
+      for (const std::string& line : opt.problems) {
+        const std::vector<std::string> f = split(line, ',');
+        if (f.size() != kColumns.size())
+          throw std::runtime_error("--problem needs " + std::to_string(kColumns.size()) + " fields: " + line);
+        problems.push_back(problem_from_fields(f, index, "--problem"));
+      }
+    } else {
+      problems = read_suite(opt.suite);
+    }
+    if (!opt.rows.empty()) {
+      std::vector<Problem> picked;
+      for (const std::string& name : opt.rows) {
+        auto it = std::find_if(problems.begin(), problems.end(), [&](const Problem& p) { return p.name == name; });
+        if (it == problems.end()) throw std::runtime_error("no row named '" + name + "'");
+        picked.push_back(*it);
+      }
+      problems = picked;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "conv1d_bench: %s\n", e.what());
+    return 2;
+  }
+
+  // The algorithms in a fixed order with auto first: its output is the
+  // reference every other method is checked against.
+  std::vector<std::string> algs;
+  for (const char* a : {"auto", "direct", "gemm", "reference"})
+    if (std::find(opt.algorithms.begin(), opt.algorithms.end(), a) != opt.algorithms.end()) algs.push_back(a);
+  std::vector<std::string> bases;
+  for (const char* b : {"onednn", "im2col"})
+    if (std::find(opt.baselines.begin(), opt.baselines.end(), b) != opt.baselines.end()) bases.push_back(b);
+  if (!bench::have_onednn()) bases.erase(std::remove(bases.begin(), bases.end(), "onednn"), bases.end());
+  std::vector<std::string> methods = algs;
+  methods.insert(methods.end(), bases.begin(), bases.end());
+
+  std::FILE* info = opt.csv ? stderr : stdout;
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  const std::string lib_version = conv1d_version_string();
+  const char* isa_names[] = {"scalar", "avx2", "avx512"};
+  const int isa = conv1d_cpu_isa != nullptr ? int(conv1d_cpu_isa()) : -1;
+  const std::string dnnl_version = bench::onednn_version();
+  const std::string blas = bench::openblas_description();
+
+  std::fprintf(info, "conv1d_bench: libconv1d %s (kernels up to %s), %s, %s, OPENBLAS_CORETYPE=%s\n",
+               lib_version.c_str(), isa >= 0 && isa <= 2 ? isa_names[isa] : "?", dnnl_version.c_str(), blas.c_str(),
+               coretype ? coretype : "(unset)");
+  std::fprintf(info, "hardware threads: %u; min time %.3g s per method; median per-call time; check: normwise "
+                     "relative error vs libconv1d auto <= %.0e\n",
+               std::thread::hardware_concurrency(), opt.min_time, kTolerance);
+  double load = -1;  // recorded in the CSV
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+    std::fclose(f);
+  }
+  {
+    const CpuSnapshot a = cpu_snapshot();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const double others = other_cores(a, cpu_snapshot());
+    if (others > kContended)
+      std::fprintf(info, "WARNING: other processes are using %.2f cores: the numbers below will be low and noisy; "
+                         "rows they disturb are flagged 'contended'\n",
+                   others);
+  }
+  std::fflush(info);
+  const Peak peak = measure_peaks(opt.threads);
+  for (int t : opt.threads) {
+    auto it = peak.gflops.find(t);
+    if (it != peak.gflops.end())
+      std::fprintf(info, "FMA peak (%s, %d thread%s): %.1f GFLOP/s%s\n", peak.isa.c_str(), t, t == 1 ? "" : "s",
+                   it->second, peak.contended.at(t) ? " (WARNING: other processes were running: too low)" : "");
+    else
+      std::fprintf(info, "FMA peak (%d threads): not measured (no AVX2/AVX-512)\n", t);
+  }
+  std::fprintf(info, "\n");
+  std::fflush(info);
+
+  // ---- output: table header / CSV header ----
+  size_t name_w = 4;
+  for (const Problem& p : problems) name_w = std::max(name_w, p.name.size());
+
+  std::vector<std::string> csv_cols = {"name",    "batch",  "in_channels", "steps",     "filters", "kernel",
+                                       "stride",  "dilation", "groups",    "padding",   "layout",  "out_steps",
+                                       "gflop",   "threads", "peak_gflops"};
+  for (const std::string m : kAllMethods) {
+    if (std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
+    csv_cols.push_back(m + "_us");
+    csv_cols.push_back(m + "_gflops");
+  }
+  for (const char* c : {"auto_pct_peak", "onednn_over_auto", "im2col_over_auto", "check", "max_rel_err", "plan",
+                        "onednn_impl", "notes", "libconv1d_version", "onednn_version", "openblas", "fma_isa",
+                        "load_at_start", "other_cores", "peak_contended"})
+    csv_cols.push_back(c);
+  std::string csv_header;
+  for (size_t i = 0; i < csv_cols.size(); ++i) csv_header += (i ? "," : "") + csv_cols[i];
+
+  std::ofstream csv_out;
+  if (!opt.csv_file.empty()) {
+    csv_out.open(opt.csv_file);
+    if (!csv_out) {
+      std::fprintf(stderr, "conv1d_bench: cannot write %s\n", opt.csv_file.c_str());
+      return 2;
+    }
+    csv_out << csv_header << "\n";
+  }
+  if (opt.csv) {
+    std::printf("%s\n", csv_header.c_str());
+  } else {
+    char buf[256];
+    std::string h = std::string(name_w + 4, ' ');
+    std::snprintf(buf, sizeof buf, "%-*s %3s", int(name_w), "row", "thr");
+    std::string h2 = buf;
+    for (const std::string& m : methods) {
+      std::snprintf(buf, sizeof buf, " | %-17s", m.c_str());
+      h += buf;
+      std::snprintf(buf, sizeof buf, " | %9s %6s ", "us", "GF/s");
+      h2 += buf;
+    }
+    h += " |";
+    std::snprintf(buf, sizeof buf, " | %5s %9s %8s %s  %s", "%peak", "dnnl/auto", "i2c/auto", "check",
+                  "plan  [oneDNN impl]");
+    h2 += buf;
+    std::printf("%s\n%s\n", h.c_str(), h2.c_str());
+  }
+  std::fflush(stdout);
+
+  std::vector<RowResult> results;
+  std::mt19937 rng(20240607u);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+
+  for (const Problem& p : problems) {
+    const bench::Geometry g = bench::keras_geometry(p);
+    if (g.out_steps <= 0) {
+      std::fprintf(stderr, "conv1d_bench: %s: output would be empty, skipped\n", p.name.c_str());
+      continue;
+    }
+    const size_t x_len = size_t(p.batch * p.steps * p.in_channels);
+    const size_t y_len = size_t(p.batch * g.out_steps * p.filters);
+    const size_t k_len = size_t(p.kernel * (p.in_channels / p.groups) * p.filters);
+
+    for (int threads : opt.threads) {
+      RowResult row;
+      row.p = p;
+      row.g = g;
+      row.threads = threads;
+      row.flops = bench::problem_flops(p, g.out_steps);
+      auto pk = peak.gflops.find(threads);
+      row.peak = pk != peak.gflops.end() ? pk->second : 0;
+      std::string notes;
+      const CpuSnapshot cpu_before = cpu_snapshot();
+
+      try {
+        // Allocation zero-fills (first touch); then random inputs and weights.
+        bench::FloatBuffer x = bench::alloc_floats(x_len), kernel = bench::alloc_floats(k_len),
+                           bias = bench::alloc_floats(size_t(p.filters)), y = bench::alloc_floats(y_len),
+                           y_ref = bench::alloc_floats(y_len);
+        for (size_t i = 0; i < x_len; ++i) x[i] = uni(rng);
+        for (size_t i = 0; i < k_len; ++i) kernel[i] = uni(rng);
+        for (int64_t i = 0; i < p.filters; ++i) bias[size_t(i)] = 0.1f * uni(rng);
+
+        bench::openblas_threads(threads);
+        bool have_ref = false;
+        std::string ref_name;
+        auto check = [&](const std::string& m) {
+          if (!have_ref) {
+            std::memcpy(y_ref.get(), y.get(), y_len * sizeof(float));
+            have_ref = true;
+            ref_name = m;
+            return;
+          }
+          const double e = rel_error(y.get(), y_ref.get(), y_len);
+          row.max_rel_err = std::max(row.max_rel_err, e);
+          if (!(e <= kTolerance)) {
+            row.check = (row.check == "ok" ? std::string("MISMATCH") : row.check) + " " + m + "=" +
+                        fmt("%.1e", e) + "(vs " + ref_name + ")";
+          }
+        };
+
+        for (const std::string& a : algs) {
+          settle(a == "gemm");
+          std::memset(y.get(), 0, y_len * sizeof(float));
+          LibResult lr = bench_libconv1d(p, g, a, threads, x.get(), x_len, kernel.get(), k_len, bias.get(), y.get(),
+                                         y_len, opt.min_time);
+          MethodOutcome& mo = row.methods[a];
+          mo.ran = lr.ran;
+          mo.seconds = lr.timing.median_s;
+          mo.note = lr.note;
+          if (!lr.ran) {
+            notes += (notes.empty() ? "" : "; ") + a + " n/a (" + lr.note + ")";
+            continue;
+          }
+          if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
+          check(a);
+        }
+        for (const std::string& b : bases) {
+          settle(true);
+          std::memset(y.get(), 0, y_len * sizeof(float));
+          bench::BaselineResult br =
+              b == "onednn"
+                  ? bench::bench_onednn(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time)
+                  : bench::bench_im2col(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time);
+          MethodOutcome& mo = row.methods[b];
+          mo.ran = br.ran;
+          mo.seconds = br.timing.median_s;
+          mo.note = br.note;
+          if (b == "onednn") row.impl = br.ran ? br.note : "n/a";
+          if (!br.ran) {
+            notes += (notes.empty() ? "" : "; ") + b + " n/a (" + br.note + ")";
+            continue;
+          }
+          check(b);
+        }
+        if (!have_ref) row.check = "n/a";
+      } catch (const std::bad_alloc&) {
+        notes += "out of memory";
+        row.check = "n/a";
+      }
+
+      row.other_cores = other_cores(cpu_before, cpu_snapshot());
+      if (row.other_cores > kContended)
+        notes += (notes.empty() ? "" : "; ") + fmt("contended: other processes used %.2f cores", row.other_cores);
+
+      // ---- print this row ----
+      const double pct = row.methods.count("auto") && row.methods["auto"].ran && row.peak > 0
+                             ? 100.0 * row.flops / row.methods["auto"].seconds / 1e9 / row.peak
+                             : NAN;
+      const double r_dnnl = ratio(row, "onednn", "auto");
+      const double r_i2c = ratio(row, "im2col", "auto");
+      auto num = [](double v, const char* f) { return std::isnan(v) ? std::string() : fmt(f, v); };
+
+      std::vector<std::string> fields = {p.name,
+                                         std::to_string(p.batch),
+                                         std::to_string(p.in_channels),
+                                         std::to_string(p.steps),
+                                         std::to_string(p.filters),
+                                         std::to_string(p.kernel),
+                                         std::to_string(p.stride),
+                                         std::to_string(p.dilation),
+                                         std::to_string(p.groups),
+                                         p.padding,
+                                         p.layout,
+                                         std::to_string(g.out_steps),
+                                         fmt("%.6g", row.flops / 1e9),
+                                         std::to_string(threads),
+                                         row.peak > 0 ? fmt("%.2f", row.peak) : ""};
+      for (const std::string m : kAllMethods) {
+        if (std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
+        const MethodOutcome& mo = row.methods[m];
+        fields.push_back(mo.ran ? fmt("%.3f", mo.seconds * 1e6) : "");
+        fields.push_back(mo.ran ? fmt("%.3f", row.flops / mo.seconds / 1e9) : "");
+      }
+      fields.push_back(num(pct, "%.2f"));
+      fields.push_back(num(r_dnnl, "%.4f"));
+      fields.push_back(num(r_i2c, "%.4f"));
+      fields.push_back(row.check);
+      fields.push_back(fmt("%.3g", row.max_rel_err));
+      fields.push_back(row.plan);
+      fields.push_back(row.impl);
+      fields.push_back(notes);
+      fields.push_back(lib_version);
+      fields.push_back(dnnl_version);
+      fields.push_back(blas);
+      fields.push_back(peak.isa);
+      fields.push_back(load >= 0 ? fmt("%.2f", load) : "");
+      fields.push_back(std::isnan(row.other_cores) ? "" : fmt("%.3f", row.other_cores));
+      fields.push_back(peak.contended.count(threads) && peak.contended.at(threads) ? "1" : "0");
+      std::string line;
+      for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_field(fields[i]);
+      if (csv_out.is_open()) csv_out << line << "\n" << std::flush;
+
+      if (opt.csv) {
+        std::printf("%s\n", line.c_str());
+      } else {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%-*s %3d", int(name_w), p.name.c_str(), threads);
+        std::string out = buf;
+        for (const std::string& m : methods) {
+          const MethodOutcome& mo = row.methods[m];
+          if (mo.ran) {
+            const double us = mo.seconds * 1e6;
+            std::snprintf(buf, sizeof buf, " | %9s %6.1f ", fmt(us >= 1e5 ? "%.0f" : "%.1f", us).c_str(),
+                          row.flops / mo.seconds / 1e9);
+          } else {
+            std::snprintf(buf, sizeof buf, " | %9s %6s ", "n/a", "");
+          }
+          out += buf;
+        }
+        std::snprintf(buf, sizeof buf, " | %5s %9s %8s %s  %s", std::isnan(pct) ? "n/a" : fmt("%.1f", pct).c_str(),
+                      std::isnan(r_dnnl) ? "n/a" : fmt("%.2f", r_dnnl).c_str(),
+                      std::isnan(r_i2c) ? "n/a" : fmt("%.2f", r_i2c).c_str(), row.check.c_str(),
+                      short_plan(row.plan).c_str());
+        out += buf;
+        if (!row.impl.empty()) out += "  [" + row.impl + "]";
+        std::printf("%s\n", out.c_str());
+        if (!notes.empty()) std::printf("%*s  note: %s\n", int(name_w), "", notes.c_str());
+      }
+      std::fflush(stdout);
+      results.push_back(std::move(row));
+    }
+  }
+
+  // ---- summary: geometric means of the time ratios per thread count ----
+  std::FILE* summary = opt.csv ? stderr : stdout;
+  std::fprintf(summary, "\n");
+  bool any_mismatch = false;
+  for (int t : opt.threads) {
+    for (const char* base : {"onednn", "im2col"}) {
+      if (std::find(bases.begin(), bases.end(), base) == bases.end()) continue;
+      double logsum = 0;
+      int n = 0;
+      for (const RowResult& r : results) {
+        if (r.threads != t) continue;
+        const double q = ratio(r, base, "auto");
+        if (std::isnan(q) || !(q > 0)) continue;
+        logsum += std::log(q);
+        ++n;
+      }
+      if (n > 0)
+        std::fprintf(summary, "geomean %s_time/auto_time, %d thread%s: %.3f over %d rows (>1: libconv1d faster)\n",
+                     base, t, t == 1 ? "" : "s", std::exp(logsum / n), n);
+      else
+        std::fprintf(summary, "geomean %s_time/auto_time, %d thread%s: n/a\n", base, t, t == 1 ? "" : "s");
+    }
+  }
+  for (const RowResult& r : results) {
+    if (r.check != "ok" && r.check != "n/a") {
+      any_mismatch = true;
+      std::fprintf(summary, "WARNING: %s (%d threads): %s\n", r.p.name.c_str(), r.threads, r.check.c_str());
+    }
+  }
+  int contended = 0;
+  for (const RowResult& r : results) contended += r.other_cores > kContended;
+  if (contended > 0)
+    std::fprintf(summary, "WARNING: %d of %zu rows ran while other processes used > %.1f cores: rerun on an idle "
+                          "machine for trustworthy numbers\n",
+                 contended, results.size(), kContended);
+  if (g_threads_param_missing)
+    std::fprintf(summary, "WARNING: this libconv1d does not know CONV1D_PARAM_NUM_THREADS; its thread count was "
+                          "not controlled\n");
+  if (!bench::have_onednn()) std::fprintf(summary, "note: built without oneDNN\n");
+  (void)any_mismatch;
+  return 0;
+}
