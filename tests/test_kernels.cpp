@@ -144,6 +144,8 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
   simd += compare_all(problem(2, 9, 5, 33, 4, 3, 1, 1, 4, 6, false), rng, false, CONV1D_ACTIVATION_GELU);
   simd += compare_all(problem(1, 200, 1, 48, 10, 5, 1, 1, 0, 0, false), rng, true, CONV1D_ACTIVATION_LINEAR);
   simd += compare_all(problem(1, 64, 4, 72, 15, 1, 1, 1, 7, 7, false), rng, true, CONV1D_ACTIVATION_RELU);
+  // Weights beyond L2 take the block-major task order.
+  simd += compare_all(problem(2, 37, 256, 272, 3, 1, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_LINEAR);
   // Outputs beyond 12 MiB take the non-temporal store path.
   simd += compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_RELU);
   // Depthwise multiplier 2 goes through the generic kernel.
@@ -165,6 +167,10 @@ TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remain
   simd += compare_all(problem(1, 5, 3, 7, 9, 1, 1, 1, 8, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // k > L
   simd +=
       compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 2, 0, true), rng, true, CONV1D_ACTIVATION_LINEAR);  // streamed
+  // A dilation far beyond the tile width.
+  simd += compare_all(problem(1, 300, 4, 5, 3, 1, 100, 1, 200, 0, true), rng, true, CONV1D_ACTIVATION_RELU);
+  // Weights beyond L2: block-major tasks.
+  simd += compare_all(problem(2, 45, 256, 270, 3, 1, 1, 1, 1, 1, true), rng, true, CONV1D_ACTIVATION_LINEAR);
   // Strided channels_first has no SIMD kernel: scalar and GEMM only.
   CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);

@@ -50,10 +50,10 @@ class Pool {
   int workers() const { return static_cast<int>(threads_.size()); }
 
   // Returns false (doing nothing) when another call owns the pool.
-  bool run(int64_t n_tasks, int parts, const std::function<void(int64_t, int64_t)>& fn) {
+  bool run(int64_t n_tasks, int parts, TaskFn fn) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
     if (!busy.owns_lock()) return false;
-    fn_ = &fn;
+    fn_ = fn;
     n_tasks_ = n_tasks;
     parts_ = parts;
     error_ = nullptr;
@@ -77,7 +77,6 @@ class Pool {
         break;
       }
     }
-    fn_ = nullptr;
     std::exception_ptr error = error_;
     if (error) std::rethrow_exception(error);
     return true;
@@ -115,7 +114,7 @@ class Pool {
       const int part = index + 1;
       if (part < parts_) {  // a job may need fewer threads than there are
         try {
-          (*fn_)(n_tasks_ * part / parts_, n_tasks_ * (part + 1) / parts_);
+          fn_(n_tasks_ * part / parts_, n_tasks_ * (part + 1) / parts_);
         } catch (...) {
           record(std::current_exception());
         }
@@ -136,7 +135,7 @@ class Pool {
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
   // The current job, published by generation_.
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  TaskFn fn_{nullptr, nullptr};
   int64_t n_tasks_ = 0;
   int parts_ = 1;
   std::exception_ptr error_;
@@ -159,7 +158,7 @@ int available_cores() {
   return cores;
 }
 
-void parallel_for(int64_t n_tasks, int threads, const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_for(int64_t n_tasks, int threads, TaskFn fn) {
   if (n_tasks <= 0) return;
   int parts = static_cast<int>(std::min<int64_t>(std::min(threads, available_cores()), n_tasks));
   if (parts > 1) parts = std::min(parts, pool().workers() + 1);
