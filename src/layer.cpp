@@ -294,6 +294,12 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
       break;
     case CONV1D_PARAM_NAME:
       if (v.empty()) fail(CONV1D_ERROR_INVALID_VALUE, "name must not be empty");
+      // Keras' Operation refuses '/' in names: it separates variable paths.
+      if (v.find('/') != std::string::npos)
+        fail(CONV1D_ERROR_INVALID_VALUE,
+             "Argument `name` must be a string and cannot contain character `/`. "
+             "Received: name=" +
+                 v);
       next.name = v;
       break;
     default:
@@ -434,7 +440,15 @@ void Layer::build(int64_t in_channels) {
   }
   const int64_t cg = in_channels / cfg_.groups;
   const int64_t count = checked_mul(checked_mul(cfg_.kernel_size, cg, "kernel size"), cfg_.filters, "kernel size");
-  std::vector<float> kernel(static_cast<size_t>(count)), bias(cfg_.use_bias ? cfg_.filters : 0);
+  std::vector<float> kernel, bias;
+  try {
+    kernel.resize(static_cast<size_t>(count));
+    bias.resize(cfg_.use_bias ? cfg_.filters : 0);
+  } catch (const std::bad_alloc&) {
+    fail(CONV1D_ERROR_OUT_OF_MEMORY, "cannot allocate " + std::to_string(count * sizeof(float)) +
+                                         " bytes for the kernel (" + str(cfg_.kernel_size) + ", " + str(cg) + ", " +
+                                         str(cfg_.filters) + ")");
+  }
   uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed)
                                  : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
@@ -449,16 +463,16 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
   int64_t cin = in_channels_;
   if (built_) {
     if (kernel_len != kernel_.size()) {
-      fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+      fail(CONV1D_ERROR_LENGTH_MISMATCH,
            "kernel_len=" + std::to_string(kernel_len) + " but layer '" + cfg_.name + "' needs exactly " +
                std::to_string(kernel_.size()) + " floats (kernel_size, in_channels/groups, filters) = (" +
                str(cfg_.kernel_size) + ", " + str(in_channels_ / cfg_.groups) + ", " + str(cfg_.filters) + ")");
     }
   } else {
     if (kernel_len == 0 || kernel_len % per_channel != 0) {
-      fail(CONV1D_ERROR_INVALID_SIZE, "kernel_len=" + std::to_string(kernel_len) +
-                                          " is not a positive multiple of kernel_size*filters=" +
-                                          std::to_string(per_channel) + ", so it fits no (k, C/G, F) kernel");
+      fail(CONV1D_ERROR_LENGTH_MISMATCH, "kernel_len=" + std::to_string(kernel_len) +
+                                             " is not a positive multiple of kernel_size*filters=" +
+                                             std::to_string(per_channel) + ", so it fits no (k, C/G, F) kernel");
     }
     const uint64_t cg = kernel_len / per_channel;
     if (cg > static_cast<uint64_t>(kMaxDim) / static_cast<uint64_t>(cfg_.groups))
@@ -467,7 +481,7 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
   }
   const size_t want_bias = cfg_.use_bias ? static_cast<size_t>(cfg_.filters) : 0;
   if (bias_len != want_bias) {
-    fail(cfg_.use_bias ? CONV1D_ERROR_BUFFER_TOO_SMALL : CONV1D_ERROR_INVALID_VALUE,
+    fail(cfg_.use_bias ? CONV1D_ERROR_LENGTH_MISMATCH : CONV1D_ERROR_INVALID_VALUE,
          "bias_len=" + std::to_string(bias_len) + " but layer '" + cfg_.name + "' " +
              (cfg_.use_bias ? "needs exactly filters=" + str(cfg_.filters) + " bias values"
                             : std::string("has use_bias=0, so bias_len must be 0")));
@@ -602,6 +616,8 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   if (steps <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "steps must be positive; received steps=" + str(steps));
   if (channels <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "channels must be positive; received channels=" + str(channels));
+  if (steps > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "steps=" + str(steps) + " exceeds 2^31-1");
+  if (channels > kMaxDim) fail(CONV1D_ERROR_SIZE_OVERFLOW, "channels=" + str(channels) + " exceeds 2^31-1");
   const int64_t x_count = checked_mul(checked_mul(batch, steps, "input size"), channels, "input size");
   require_built();
   const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
@@ -625,6 +641,10 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
                                             ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
                                             std::to_string(y_count) + " floats");
   }
+  // The kernels write y while still reading x: the two may not overlap.
+  const auto x_begin = reinterpret_cast<uintptr_t>(x), y_begin = reinterpret_cast<uintptr_t>(y);
+  if (x_begin < y_begin + y_count * sizeof(float) && y_begin < x_begin + static_cast<uint64_t>(x_count) * sizeof(float))
+    fail(CONV1D_ERROR_INVALID_VALUE, "x and y overlap; the output needs its own buffer");
   const Geometry g = compute_geometry(cfg_, steps);
   const ConvProblem p = problem_for(batch, steps, g);
   Plan plan = plan_for(p);

@@ -168,6 +168,8 @@ TEST_CASE("setters validate values as Keras does and change nothing on failure",
   fx.expect(CONV1D_ERROR_UNKNOWN_NAME, "winograd",
             [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_ALGORITHM, "winograd"); });
   fx.expect(CONV1D_ERROR_INVALID_VALUE, "name", [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_NAME, ""); });
+  fx.expect(CONV1D_ERROR_INVALID_VALUE, "cannot contain character `/`",
+            [&] { return conv1d_set_string(fx.layer, CONV1D_PARAM_NAME, "block/conv"); });
   fx.expect(CONV1D_ERROR_UNKNOWN_PARAMETER, "12345",
             [&] { return conv1d_set_int(fx.layer, static_cast<conv1d_param>(12345), 1); });
   fx.expect(CONV1D_ERROR_UNKNOWN_PARAMETER, "999",
@@ -214,9 +216,9 @@ TEST_CASE("build and weights errors", "[errors]") {
   size_t kl = 0;
   fx.expect(CONV1D_ERROR_NOT_BUILT, "no weights", [&] { return conv1d_weight_sizes(fx.layer, &kl, nullptr); });
   std::vector<float> k(36, 1.f), b(4, 2.f);
-  fx.expect(CONV1D_ERROR_INVALID_SIZE, "kernel_len=35",
+  fx.expect(CONV1D_ERROR_LENGTH_MISMATCH, "kernel_len=35",
             [&] { return conv1d_set_weights(fx.layer, k.data(), 35, b.data(), 4); });
-  fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "bias_len=3",
+  fx.expect(CONV1D_ERROR_LENGTH_MISMATCH, "bias_len=3",
             [&] { return conv1d_set_weights(fx.layer, k.data(), 36, b.data(), 3); });
   std::vector<float> out(36, 5.f);
   fx.expect(CONV1D_ERROR_NOT_BUILT, "no weights",
@@ -224,8 +226,11 @@ TEST_CASE("build and weights errors", "[errors]") {
   CHECK(out == std::vector<float>(36, 5.f));
 
   fx.build();  // 6 channels, groups 2: kernel (3, 3, 4)
-  fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "needs exactly 36",
+  fx.expect(CONV1D_ERROR_LENGTH_MISMATCH, "needs exactly 36",
             [&] { return conv1d_set_weights(fx.layer, k.data(), 24, b.data(), 4); });
+  std::vector<float> longer(37, 1.f);
+  fx.expect(CONV1D_ERROR_LENGTH_MISMATCH, "kernel_len=37",
+            [&] { return conv1d_set_weights(fx.layer, longer.data(), 37, b.data(), 4); });
   fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "shorter",
             [&] { return conv1d_get_weights(fx.layer, out.data(), 35, nullptr, 0); });
   CHECK(out == std::vector<float>(36, 5.f));
@@ -274,6 +279,14 @@ TEST_CASE("forward errors leave the output untouched", "[errors]") {
   fx.expect(CONV1D_ERROR_SIZE_OVERFLOW, "overflows", [&] {
     return conv1d_forward(fx.layer, x.data(), SIZE_MAX, INT64_C(1) << 40, INT64_C(1) << 30, 6, y.data(), SIZE_MAX);
   });
+  fx.expect(CONV1D_ERROR_SIZE_OVERFLOW, "steps=9223372036854775807",
+            [&] { return conv1d_forward(fx.layer, x.data(), SIZE_MAX, 1, INT64_MAX, 6, y.data(), SIZE_MAX); });
+  // x and y overlapping (here y inside x) would let the kernels read outputs as inputs.
+  std::vector<float> both(2 * 10 * 6 + 2 * 8 * 4, 0.5f);
+  const std::vector<float> both0 = both;
+  fx.expect(CONV1D_ERROR_INVALID_VALUE, "overlap",
+            [&] { return conv1d_forward(fx.layer, both.data(), 120, 2, 10, 6, both.data() + 100, 64); });
+  CHECK(both == both0);
   fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "x_len=119",
             [&] { return conv1d_forward(fx.layer, x.data(), 119, 2, 10, 6, y.data(), y.size()); });
   fx.expect(CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len=63",

@@ -70,7 +70,8 @@ typedef enum conv1d_status {
   CONV1D_OK = 0,
   /** A required pointer argument was NULL. */
   CONV1D_ERROR_NULL_POINTER = 1,
-  /** A value is outside what the argument accepts (e.g. strides <= 0). */
+  /** A value is outside what the argument accepts (an enum value out of
+   *  range, use_bias=2, a layer name with '/', x and y overlapping, ...). */
   CONV1D_ERROR_INVALID_VALUE = 2,
   /** A name (padding, activation, initializer, ...) is not known. */
   CONV1D_ERROR_UNKNOWN_NAME = 3,
@@ -78,9 +79,12 @@ typedef enum conv1d_status {
   CONV1D_ERROR_UNKNOWN_PARAMETER = 4,
   /** The parameter exists but not with this value type (set_int on a name). */
   CONV1D_ERROR_WRONG_TYPE = 5,
-  /** A size or count is zero or negative where it must be positive. */
+  /** A size or count is zero or negative where it must be positive
+   *  (filters, kernel_size, strides, dilation_rate, groups, in_channels,
+   *  batch, steps, channels). */
   CONV1D_ERROR_INVALID_SIZE = 6,
-  /** Sizes multiply beyond SIZE_MAX or INT64_MAX. */
+  /** A single size exceeds 2^31-1 (the kernels index with 32-bit BLAS
+   *  integers), or sizes multiply beyond INT64_MAX or SIZE_MAX. */
   CONV1D_ERROR_SIZE_OVERFLOW = 7,
   /** A caller buffer is shorter than the shape needs. */
   CONV1D_ERROR_BUFFER_TOO_SMALL = 8,
@@ -104,10 +108,12 @@ typedef enum conv1d_status {
   CONV1D_ERROR_PARSE = 16,
   /** Memory could not be allocated. */
   CONV1D_ERROR_OUT_OF_MEMORY = 17,
-  /** A file could not be read or written. */
+  /** A file could not be read or written (reserved: no 1.0 call does I/O). */
   CONV1D_ERROR_IO = 18,
   /** A bug in the library; please report it with the message. */
   CONV1D_ERROR_INTERNAL = 19,
+  /** A weight array's length is not exactly what the layer's shape needs. */
+  CONV1D_ERROR_LENGTH_MISMATCH = 20,
   /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
      representable and rejected with an error rather than undefined behaviour. */
   CONV1D_STATUS_ENUM_MIN_ = -0x7FFFFFFF - 1,
@@ -125,12 +131,13 @@ typedef enum conv1d_param {
   CONV1D_PARAM_KERNEL_SIZE = 101,   /**< int > 0 [kernel_size]; fixed after build */
   CONV1D_PARAM_STRIDES = 102,       /**< int > 0 [strides], default 1 */
   CONV1D_PARAM_DILATION_RATE = 103, /**< int > 0 [dilation_rate], default 1 */
-  CONV1D_PARAM_GROUPS = 104,        /**< int > 0 dividing filters [groups], default 1; fixed after build */
+  CONV1D_PARAM_GROUPS = 104,        /**< int > 0 dividing filters [groups], default 1; fixed after build;
+                                         must also divide the input channels (checked at build) */
   CONV1D_PARAM_PADDING = 105,       /**< conv1d_padding, or "valid"/"same"/"causal" (any case) [padding] */
-  CONV1D_PARAM_DATA_FORMAT = 106,   /**< conv1d_data_format, or "channels_last"/"channels_first" [data_format];
-                                         default from keras.json image_data_format, else channels_last */
-  CONV1D_PARAM_USE_BIAS = 107,      /**< int 0/1 [use_bias], default 1; fixed after build */
-  CONV1D_PARAM_IN_CHANNELS = 108,   /**< read-only int: input channels once built, else 0 */
+  CONV1D_PARAM_DATA_FORMAT = 106, /**< conv1d_data_format, or "channels_last"/"channels_first" (any case) [data_format];
+                                       default from keras.json image_data_format, else channels_last */
+  CONV1D_PARAM_USE_BIAS = 107,    /**< int 0/1 [use_bias], default 1; fixed after build */
+  CONV1D_PARAM_IN_CHANNELS = 108, /**< read-only int: input channels once built, else 0 */
 
   /* 200-299: activation and weight creation. */
   CONV1D_PARAM_ACTIVATION = 200,         /**< Keras activation name, or conv1d_activation [activation] */
@@ -266,7 +273,11 @@ CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
 /* ---- Lifecycle --------------------------------------------------------- */
 
 /** Create an unbuilt layer, like keras.layers.Conv1D(filters, kernel_size)
- *  with every other argument at its Keras default. */
+ *  with every other argument at its Keras default. Besides bad sizes it fails
+ *  when the environment is invalid: CONV1D_ERROR_UNKNOWN_NAME for an unknown
+ *  $CONV1D_ALGORITHM or $CONV1D_MAX_ISA, CONV1D_ERROR_INVALID_VALUE for a
+ *  keras.json whose image_data_format is not channels_last/channels_first
+ *  (Keras itself refuses to import then). */
 CONV1D_API conv1d_status conv1d_create(int64_t filters, int64_t kernel_size, conv1d_layer** out);
 /** Free a layer. NULL is accepted and ignored. */
 CONV1D_API void conv1d_destroy(conv1d_layer* layer);
@@ -292,7 +303,9 @@ CONV1D_API conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_par
  *  initializer). Writes at most `capacity` bytes including the terminating
  *  NUL into `buffer` (which may be NULL when capacity is 0) and stores the
  *  full length plus one in `*needed` if `needed` is not NULL. A buffer too
- *  short gives CONV1D_ERROR_BUFFER_TOO_SMALL and leaves it untouched. */
+ *  short gives CONV1D_ERROR_BUFFER_TOO_SMALL (with a message) and leaves it
+ *  untouched; so a size query with capacity 0 returns that status, with
+ *  `*needed` set. */
 CONV1D_API conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer, size_t capacity,
                                            size_t* needed);
 /** Inclusive bounds of an integer parameter, for UIs and fuzzers. */
@@ -309,9 +322,11 @@ CONV1D_API conv1d_status conv1d_build(conv1d_layer* layer, int64_t in_channels);
 CONV1D_API conv1d_status conv1d_weight_sizes(const conv1d_layer* layer, size_t* kernel_len, size_t* bias_len);
 /** Set the weights in Keras layout. `kernel_len` must be exactly
  *  kernel_size * (in_channels/groups) * filters; on an unbuilt layer it
- *  determines in_channels (and builds the layer). `bias` must hold `filters`
- *  values when use_bias is on, and must be NULL with bias_len 0 otherwise.
- *  The data are copied. */
+ *  determines in_channels (and builds the layer). `bias` must hold exactly
+ *  `filters` values when use_bias is on, and must be NULL with bias_len 0
+ *  otherwise. A length that is not exactly right gives
+ *  CONV1D_ERROR_LENGTH_MISMATCH (use_bias=0 with a bias given:
+ *  CONV1D_ERROR_INVALID_VALUE). The data are copied. */
 CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* kernel, size_t kernel_len,
                                             const float* bias, size_t bias_len);
 /** Copy the weights out in Keras layout. Buffers must be at least as long as
@@ -331,7 +346,9 @@ CONV1D_API conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64
 /** Full output shape for an input of (batch, steps) in the layer's data
  *  format: {batch, out_steps, filters} or {batch, filters, out_steps}, with
  *  the last axis halved by 'glu'. `shape` receives 3 values; `count` (may be
- *  NULL) the number of floats. */
+ *  NULL) the number of floats. With 'glu' an odd last axis (odd filters, or
+ *  odd output steps with channels_first) gives CONV1D_ERROR_INVALID_VALUE,
+ *  here and in conv1d_forward. */
 CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps, int64_t shape[3],
                                              size_t* count);
 
