@@ -29,7 +29,8 @@ double flops(const ConvProblem& p) {
 // the caller's thread). Spinning workers take a job in well under 1 us.
 int useful_threads(const ConvProblem& p, int threads, int64_t tasks) {
   const double per_thread_min = 3e5;  // FLOPs, ~3 us at single-core speed
-  const int by_work = static_cast<int>(std::max(1.0, std::floor(flops(p) / per_thread_min)));
+  // Clamped before the cast: planning a huge shape must not overflow an int.
+  const int by_work = static_cast<int>(std::min(4096.0, std::max(1.0, std::floor(flops(p) / per_thread_min))));
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({threads, by_work, tasks})));
 }
 
