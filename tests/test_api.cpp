@@ -272,3 +272,34 @@ TEST_CASE("execution parameters: threads, ISA cap, find mode and plan descriptio
   REQUIRE(conv1d_get_int(l, CONV1D_PARAM_MAX_ISA, &v) == CONV1D_OK);
   CHECK(v == (env ? cap : conv1d_cpu_isa()));  // default: the environment's cap, else what the CPU has
 }
+
+TEST_CASE("NaN and Inf propagate the same way in every algorithm and ISA", "[forward][nan]") {
+  // One NaN and one Inf in the input: exactly the outputs whose receptive
+  // field holds them become non-finite, in every algorithm.
+  const int64_t N = 1, L = 40, C = 8, F = 20, k = 3;
+  std::vector<float> x(N * L * C, 0.5f);
+  x[10 * C + 3] = NAN;       // step 10
+  x[30 * C + 5] = INFINITY;  // step 30
+  std::vector<float> w(k * C * F, 0.25f), b(F, 0.0f);
+  for (const char* algo : {"reference", "direct", "gemm", "auto"})
+    for (const char* isa : {"scalar", "avx2", "avx512"}) {
+      INFO(algo << " " << isa);
+      Layer l(F, k);
+      REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ALGORITHM, algo) == CONV1D_OK);
+      REQUIRE(conv1d_set_string(l, CONV1D_PARAM_MAX_ISA, isa) == CONV1D_OK);
+      REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ACTIVATION, "relu") == CONV1D_OK);
+      REQUIRE(conv1d_set_weights(l, w.data(), w.size(), b.data(), b.size()) == CONV1D_OK);
+      std::vector<float> y((L - k + 1) * F);
+      REQUIRE(conv1d_forward(l, x.data(), x.size(), N, L, C, y.data(), y.size()) == CONV1D_OK);
+      for (int64_t t = 0; t < L - k + 1; ++t)
+        for (int64_t f = 0; f < F; ++f) {
+          const float v = y[t * F + f];
+          if (t >= 8 && t <= 10)
+            CHECK(std::isnan(v));  // relu keeps NaN
+          else if (t >= 28 && t <= 30)
+            CHECK((std::isinf(v) && v > 0));
+          else
+            CHECK(v == Approx(0.5 * 0.25 * C * k));
+        }
+    }
+}
