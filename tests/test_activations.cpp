@@ -12,6 +12,7 @@
 
 #include "activations.hpp"
 #include "error.hpp"
+#include "internal_errors.hpp"
 
 using conv1d::activation_is_axiswise;
 using conv1d::activation_name;
@@ -166,25 +167,8 @@ float apply1(conv1d_activation a, float x) {
   return x;
 }
 
-template <class F>
-conv1d_status status_of(F f) {
-  try {
-    f();
-  } catch (const conv1d::Error& e) {
-    return e.status();
-  }
-  return CONV1D_OK;
-}
-
-template <class F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const conv1d::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_util::message_of;
+using test_util::status_of;
 
 // ---- axis-wise references ---------------------------------------------------
 

@@ -8,30 +8,14 @@
 
 #include "error.hpp"
 #include "initializers.hpp"
+#include "internal_errors.hpp"
 
 namespace {
 
 using conv1d::Initializer;
 
-template <class F>
-conv1d_status status_of(F&& f) {
-  try {
-    f();
-  } catch (const conv1d::Error& e) {
-    return e.status();
-  }
-  return CONV1D_OK;
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const conv1d::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_util::message_of;
+using test_util::status_of;
 
 conv1d_status parse_status(const std::string& spec) {
   return status_of([&] { Initializer::parse(spec); });
