@@ -182,31 +182,48 @@ TEST_CASE("edge shapes: steps=1, kernel longer than the input, wide layers", "[f
 }
 
 TEST_CASE("concurrent forward calls on one layer agree", "[forward][threads]") {
+  // 8 threads share one layer (big enough to use the pool, and at several
+  // lengths so plans are made concurrently) while 2 more create, build, run
+  // and destroy layers of their own.
   Layer layer(24, 3);
   REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_SEED, 3) == CONV1D_OK);
   REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, "same") == CONV1D_OK);
   REQUIRE(conv1d_build(layer, 20) == CONV1D_OK);
   std::mt19937 rng(5);
-  const auto x = random_vec(rng, 2 * 64 * 20, -1.f, 1.f);
-  std::vector<float> want(2 * 64 * 24);
-  REQUIRE(conv1d_forward(layer, x.data(), x.size(), 2, 64, 20, want.data(), want.size()) == CONV1D_OK);
+  const auto x = random_vec(rng, 2 * 640 * 20, -1.f, 1.f);
+  std::vector<float> want(2 * 640 * 24);
+  REQUIRE(conv1d_forward(layer, x.data(), x.size(), 2, 640, 20, want.data(), want.size()) == CONV1D_OK);
   std::vector<std::thread> threads;
-  std::vector<int> ok(4, 0);
-  for (int t = 0; t < 4; ++t) {
+  std::vector<int> ok(10, 0);
+  for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       std::vector<float> y(want.size());
       bool same = true;
-      for (int r = 0; r < 20; ++r) {
-        // Different lengths make the threads plan concurrently too.
-        const int64_t steps = 64 - (r % 4);
+      for (int r = 0; r < 12; ++r) {
+        const int64_t steps = 640 - (r % 4);
         if (conv1d_forward(layer, x.data(), x.size(), 2, steps, 20, y.data(), y.size()) != CONV1D_OK) same = false;
-        if (steps == 64) same = same && y == want;
+        if (steps == 640) same = same && y == want;
       }
       ok[t] = same;
     });
   }
+  for (int t = 8; t < 10; ++t) {
+    threads.emplace_back([&, t] {
+      bool fine = true;
+      for (int r = 0; r < 6; ++r) {
+        conv1d_layer* own = nullptr;
+        fine = fine && conv1d_create(16, 5, &own) == CONV1D_OK;
+        fine = fine && conv1d_set_int(own, CONV1D_PARAM_SEED, r) == CONV1D_OK;
+        fine = fine && conv1d_build(own, 12) == CONV1D_OK;
+        std::vector<float> xs(3 * 300 * 12, 0.5f), ys(3 * 296 * 16);
+        fine = fine && conv1d_forward(own, xs.data(), xs.size(), 3, 300, 12, ys.data(), ys.size()) == CONV1D_OK;
+        conv1d_destroy(own);
+      }
+      ok[t] = fine;
+    });
+  }
   for (auto& th : threads) th.join();
-  for (int t = 0; t < 4; ++t) CHECK(ok[t] == 1);
+  for (int t = 0; t < 10; ++t) CHECK(ok[t] == 1);
 }
 
 TEST_CASE("execution parameters: threads, ISA cap, find mode and plan descriptions", "[forward][dispatch]") {

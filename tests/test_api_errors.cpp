@@ -1,6 +1,9 @@
 // The error contract: each bad input gets its documented status and a
 // message naming the bad value, and a failed call changes nothing.
 #include <conv1d/conv1d.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -314,4 +317,49 @@ TEST_CASE("param bounds", "[errors]") {
   CHECK(hi == 2147483647);
   CHECK(conv1d_param_bounds(CONV1D_PARAM_NAME, &lo, &hi) == CONV1D_ERROR_WRONG_TYPE);
   CHECK(conv1d_param_bounds(static_cast<conv1d_param>(4242), &lo, &hi) == CONV1D_ERROR_UNKNOWN_PARAMETER);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CONV1D_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CONV1D_TEST_SANITIZED 1
+#endif
+#endif
+
+TEST_CASE("allocation failure is OUT_OF_MEMORY and changes nothing", "[errors][oom]") {
+#ifdef CONV1D_TEST_SANITIZED
+  // Sanitizers reserve terabytes of address space, so RLIMIT_AS cannot be lowered under them.
+  SUCCEED("skipped under a sanitizer");
+#else
+  // In a child process: an address-space limit must not affect the other tests.
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    conv1d_layer* l = nullptr;
+    if (conv1d_create(4096, 64, &l) != CONV1D_OK) _exit(10);
+    if (conv1d_build(l, 8) != CONV1D_OK) _exit(11);  // small weights first
+    std::vector<float> before(64 * 8 * 4096);
+    if (conv1d_get_weights(l, before.data(), before.size(), nullptr, 0) != CONV1D_OK) _exit(12);
+    struct rlimit lim;
+    getrlimit(RLIMIT_AS, &lim);
+    lim.rlim_cur = static_cast<rlim_t>(1) << 30;  // 1 GiB of address space
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(13);
+    // 64 * 65536 * 4096 floats = 64 GiB of kernel: cannot be allocated now.
+    if (conv1d_build(l, 65536) != CONV1D_ERROR_OUT_OF_MEMORY) _exit(14);
+    if (std::string(conv1d_last_error_message()).find("bytes for the kernel") == std::string::npos) _exit(15);
+    int64_t in = 0;
+    if (conv1d_get_int(l, CONV1D_PARAM_IN_CHANNELS, &in) != CONV1D_OK || in != 8) _exit(16);
+    std::vector<float> after(before.size());
+    if (conv1d_get_weights(l, after.data(), after.size(), nullptr, 0) != CONV1D_OK || after != before) _exit(17);
+    std::vector<float> x(2 * 100 * 8, 1.0f), y(2 * 37 * 4096);
+    if (conv1d_forward(l, x.data(), x.size(), 2, 100, 8, y.data(), y.size()) != CONV1D_OK) _exit(18);
+    conv1d_destroy(l);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+#endif
 }

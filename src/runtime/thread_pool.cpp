@@ -1,5 +1,6 @@
 #include "runtime/thread_pool.hpp"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -141,9 +142,15 @@ class Pool {
   std::exception_ptr error_;
 };
 
+// A child of fork() has the pool object but none of its threads: from then
+// on it runs everything on the calling thread.
+std::atomic<bool> forked_child{false};
+
 Pool& pool() {
   // Created on first parallel call; lives until exit.
   static Pool p(std::max(available_cores() - 1, 0));
+  static const int registered = pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
+  (void)registered;
   return p;
 }
 
@@ -161,6 +168,7 @@ int available_cores() {
 void parallel_for(int64_t n_tasks, int threads, TaskFn fn) {
   if (n_tasks <= 0) return;
   int parts = static_cast<int>(std::min<int64_t>(std::min(threads, available_cores()), n_tasks));
+  if (parts > 1 && forked_child.load(std::memory_order_relaxed)) parts = 1;
   if (parts > 1) parts = std::min(parts, pool().workers() + 1);
   if (parts <= 1 || !pool().run(n_tasks, parts, fn)) fn(0, n_tasks);
 }
