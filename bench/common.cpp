@@ -41,9 +41,7 @@ FloatBuffer alloc_floats(size_t count) {
 
 Timing time_calls(const std::function<void()>& call, double min_time) {
   using clock = std::chrono::steady_clock;
-  auto seconds_since = [](clock::time_point t0) {
-    return std::chrono::duration<double>(clock::now() - t0).count();
-  };
+  auto seconds_since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
 
   // Warm-up: one call to size things, then up to two more if they are cheap.
   auto t0 = clock::now();

@@ -11,6 +11,8 @@
 // and every buffer touched before timing. GFLOP/s counts
 // 2 * batch * out_steps * filters * (in_channels / groups) * kernel.
 #include <conv1d/conv1d.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,18 +31,14 @@
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include "bench.hpp"
 #include "peak.hpp"
 
 // conv1d_describe_plan and conv1d_cpu_isa are newer than the rest of the API:
 // reference them weakly so that the bench also runs against a library that
 // does not export them yet.
-extern "C" conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps,
-                                              char* buffer, size_t capacity, size_t* needed)
-    __attribute__((weak));
+extern "C" conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
+                                              size_t capacity, size_t* needed) __attribute__((weak));
 extern "C" conv1d_isa conv1d_cpu_isa(void) __attribute__((weak));
 
 #ifndef CONV1D_BENCH_DEFAULT_SUITE
@@ -199,10 +197,11 @@ Options parse_args(int argc, char** argv) {
 
 // ---- suite ------------------------------------------------------------------
 
-const std::vector<std::string> kColumns = {"name",     "batch",  "in_channels", "steps",   "filters", "kernel",
-                                           "stride",   "dilation", "groups",    "padding", "layout"};
+const std::vector<std::string> kColumns = {"name",   "batch",    "in_channels", "steps",   "filters", "kernel",
+                                           "stride", "dilation", "groups",      "padding", "layout"};
 
-Problem problem_from_fields(const std::vector<std::string>& f, const std::vector<int>& index, const std::string& where) {
+Problem problem_from_fields(const std::vector<std::string>& f, const std::vector<int>& index,
+                            const std::string& where) {
   Problem p;
   auto field = [&](int col) { return trim(f[size_t(index[size_t(col)])]); };
   p.name = field(0);
@@ -274,8 +273,8 @@ CpuSnapshot cpu_snapshot() {
   std::FILE* f = std::fopen("/proc/stat", "r");
   if (f == nullptr) return c;
   unsigned long long v[8] = {};
-  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                            &v[5], &v[6], &v[7]);
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                            &v[6], &v[7]);
   std::fclose(f);
   if (n < 8) return c;
   const double hz = double(sysconf(_SC_CLK_TCK));
@@ -400,8 +399,8 @@ struct LibResult {
 bool g_threads_param_missing = false;
 
 LibResult bench_libconv1d(const Problem& p, const bench::Geometry& g, const std::string& algorithm, int threads,
-                          const float* x, size_t x_len, const float* kernel, size_t k_len, const float* bias,
-                          float* y, size_t y_len, double min_time) {
+                          const float* x, size_t x_len, const float* kernel, size_t k_len, const float* bias, float* y,
+                          size_t y_len, double min_time) {
   LibResult r;
   LayerGuard guard;
   conv1d_status s = conv1d_create(p.filters, p.kernel, &guard.layer);
@@ -568,8 +567,9 @@ int main(int argc, char** argv) {
   std::fprintf(info, "conv1d_bench: libconv1d %s (kernels up to %s), %s, %s, OPENBLAS_CORETYPE=%s\n",
                lib_version.c_str(), isa >= 0 && isa <= 2 ? isa_names[isa] : "?", dnnl_version.c_str(), blas.c_str(),
                coretype ? coretype : "(unset)");
-  std::fprintf(info, "hardware threads: %u; min time %.3g s per method; median per-call time; check: normwise "
-                     "relative error vs libconv1d auto <= %.0e\n",
+  std::fprintf(info,
+               "hardware threads: %u; min time %.3g s per method; median per-call time; check: normwise "
+               "relative error vs libconv1d auto <= %.0e\n",
                std::thread::hardware_concurrency(), opt.min_time, kTolerance);
   double load = -1;  // recorded in the CSV
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
@@ -581,8 +581,9 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const double others = other_cores(a, cpu_snapshot());
     if (others > kContended)
-      std::fprintf(info, "WARNING: other processes are using %.2f cores: the numbers below will be low and noisy; "
-                         "rows they disturb are flagged 'contended'\n",
+      std::fprintf(info,
+                   "WARNING: other processes are using %.2f cores: the numbers below will be low and noisy; "
+                   "rows they disturb are flagged 'contended'\n",
                    others);
   }
   std::fflush(info);
@@ -602,17 +603,17 @@ int main(int argc, char** argv) {
   size_t name_w = 4;
   for (const Problem& p : problems) name_w = std::max(name_w, p.name.size());
 
-  std::vector<std::string> csv_cols = {"name",    "batch",  "in_channels", "steps",     "filters", "kernel",
-                                       "stride",  "dilation", "groups",    "padding",   "layout",  "out_steps",
-                                       "gflop",   "threads", "peak_gflops"};
+  std::vector<std::string> csv_cols = {"name",   "batch",     "in_channels", "steps",   "filters",
+                                       "kernel", "stride",    "dilation",    "groups",  "padding",
+                                       "layout", "out_steps", "gflop",       "threads", "peak_gflops"};
   for (const std::string m : kAllMethods) {
     if (std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
     csv_cols.push_back(m + "_us");
     csv_cols.push_back(m + "_gflops");
   }
-  for (const char* c : {"auto_pct_peak", "onednn_over_auto", "im2col_over_auto", "check", "max_rel_err", "plan",
-                        "onednn_impl", "notes", "libconv1d_version", "onednn_version", "openblas", "fma_isa",
-                        "load_at_start", "other_cores", "peak_contended"})
+  for (const char* c :
+       {"auto_pct_peak", "onednn_over_auto", "im2col_over_auto", "check", "max_rel_err", "plan", "onednn_impl", "notes",
+        "libconv1d_version", "onednn_version", "openblas", "fma_isa", "load_at_start", "other_cores", "peak_contended"})
     csv_cols.push_back(c);
   std::string csv_header;
   for (size_t i = 0; i < csv_cols.size(); ++i) csv_header += (i ? "," : "") + csv_cols[i];
@@ -694,8 +695,8 @@ int main(int argc, char** argv) {
           const double e = rel_error(y.get(), y_ref.get(), y_len);
           row.max_rel_err = std::max(row.max_rel_err, e);
           if (!(e <= kTolerance)) {
-            row.check = (row.check == "ok" ? std::string("MISMATCH") : row.check) + " " + m + "=" +
-                        fmt("%.1e", e) + "(vs " + ref_name + ")";
+            row.check = (row.check == "ok" ? std::string("MISMATCH") : row.check) + " " + m + "=" + fmt("%.1e", e) +
+                        "(vs " + ref_name + ")";
           }
         };
 
@@ -854,12 +855,14 @@ int main(int argc, char** argv) {
   int contended = 0;
   for (const RowResult& r : results) contended += r.other_cores > kContended;
   if (contended > 0)
-    std::fprintf(summary, "WARNING: %d of %zu rows ran while other processes used > %.1f cores: rerun on an idle "
-                          "machine for trustworthy numbers\n",
+    std::fprintf(summary,
+                 "WARNING: %d of %zu rows ran while other processes used > %.1f cores: rerun on an idle "
+                 "machine for trustworthy numbers\n",
                  contended, results.size(), kContended);
   if (g_threads_param_missing)
-    std::fprintf(summary, "WARNING: this libconv1d does not know CONV1D_PARAM_NUM_THREADS; its thread count was "
-                          "not controlled\n");
+    std::fprintf(summary,
+                 "WARNING: this libconv1d does not know CONV1D_PARAM_NUM_THREADS; its thread count was "
+                 "not controlled\n");
   if (!bench::have_onednn()) std::fprintf(summary, "note: built without oneDNN\n");
   (void)any_mismatch;
   return 0;

@@ -27,7 +27,11 @@ namespace {
 class Im2col {
  public:
   Im2col(const Problem& p, const Geometry& g)
-      : p_(p), g_(g), cg_(p.in_channels / p.groups), fg_(p.filters / p.groups), kc_(p.kernel * cg_),
+      : p_(p),
+        g_(g),
+        cg_(p.in_channels / p.groups),
+        fg_(p.filters / p.groups),
+        kc_(p.kernel * cg_),
         col_(alloc_floats(size_t(g.out_steps) * size_t(kc_))) {}
 
   void run(const float* x, const float* w, const float* b, float* y) const {
@@ -40,8 +44,8 @@ class Im2col {
         if (is_ncw(p_)) {
           build_ncw(xb, g, col);
           // y(F_g, out) = W_g^T (F_g x KC) * col (KC x out)
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(fg_), int(out), int(kc_), 1.0f, w + g * fg_,
-                      int(F), col, int(out), 0.0f, yb + g * fg_ * out, int(out));
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(fg_), int(out), int(kc_), 1.0f, w + g * fg_, int(F),
+                      col, int(out), 0.0f, yb + g * fg_ * out, int(out));
         } else {
           build_nwc(xb, g, col);
           // y(out, F_g) = col (out x KC) * W_g (KC x F_g)

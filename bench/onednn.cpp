@@ -22,8 +22,8 @@ bool have_onednn() { return true; }
 
 std::string onednn_version() {
   const dnnl_version_t* v = dnnl_version();
-  std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                  std::to_string(v->patch);
+  std::string s =
+      "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
   if (v->hash != nullptr && std::string(v->hash) != "N/A") s += std::string(" (") + v->hash + ")";
   return s;
 }

@@ -1,6 +1,7 @@
 // Worked values from the spec (keras-conv1d.md sections 2-6), computed by
 // hand, checked through the public API.
 #include <conv1d/conv1d.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -8,8 +9,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace {
 

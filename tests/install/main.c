@@ -8,27 +8,26 @@
  *     t=1: {2*1 + 3*0.5 + 0.25, 2*(-1) + 3*2 - 0.5} = {3.75, 3.5}
  */
 #include <conv1d/conv1d.h>
-
 #include <stdio.h>
 #include <string.h>
 
 static int failures = 0;
 
-#define EXPECT(cond)                                            \
-  do {                                                          \
-    if (!(cond)) {                                              \
+#define EXPECT(cond)                                                   \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
       fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                               \
-    }                                                           \
+      ++failures;                                                      \
+    }                                                                  \
   } while (0)
 
-#define CHECK(call)                                                                              \
-  do {                                                                                           \
-    conv1d_status s_ = (call);                                                                   \
-    if (s_ != CONV1D_OK) {                                                                       \
+#define CHECK(call)                                                                                         \
+  do {                                                                                                      \
+    conv1d_status s_ = (call);                                                                              \
+    if (s_ != CONV1D_OK) {                                                                                  \
       fprintf(stderr, "%s failed: %s: %s\n", #call, conv1d_status_string(s_), conv1d_last_error_message()); \
-      return 1;                                                                                  \
-    }                                                                                            \
+      return 1;                                                                                             \
+    }                                                                                                       \
   } while (0)
 
 static int close_to(float a, float b) {
