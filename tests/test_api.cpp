@@ -9,16 +9,12 @@
 #include <random>
 #include <thread>
 
+#include "api_layer.hpp"
 #include "naive_conv1d.hpp"
 
 namespace {
 
-struct Layer {
-  conv1d_layer* p = nullptr;
-  Layer(int64_t filters, int64_t k) { REQUIRE(conv1d_create(filters, k, &p) == CONV1D_OK); }
-  ~Layer() { conv1d_destroy(p); }
-  operator conv1d_layer*() const { return p; }
-};
+using test_util::Layer;
 
 std::vector<float> random_vec(std::mt19937& rng, size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> u(lo, hi);

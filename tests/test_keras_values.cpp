@@ -10,14 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "api_layer.hpp"
+
 namespace {
 
-struct Layer {
-  conv1d_layer* p = nullptr;
-  Layer(int64_t filters, int64_t k) { REQUIRE(conv1d_create(filters, k, &p) == CONV1D_OK); }
-  ~Layer() { conv1d_destroy(p); }
-  operator conv1d_layer*() const { return p; }
-};
+using test_util::Layer;
 
 std::vector<float> run(conv1d_layer* l, const std::vector<float>& x, int64_t n, int64_t steps, int64_t c) {
   int64_t shape[3];
