@@ -103,6 +103,20 @@ const char* param_name(conv1d_param p) {
   return nullptr;
 }
 
+// The weight-shaping part of a problem (no batch, lengths or pads): what
+// packing needs, and what every forward problem starts from.
+ConvProblem shape_of(const LayerConfig& cfg, int64_t in_channels) {
+  ConvProblem p;
+  p.in_channels = in_channels;
+  p.filters = cfg.filters;
+  p.kernel = cfg.kernel_size;
+  p.stride = cfg.strides;
+  p.dilation = cfg.dilation_rate;
+  p.groups = cfg.groups;
+  p.channels_first = cfg.data_format == CONV1D_CHANNELS_FIRST;
+  return p;
+}
+
 [[noreturn]] void unknown_param(conv1d_param p) {
   fail(CONV1D_ERROR_UNKNOWN_PARAMETER, "unknown parameter id " + str(static_cast<int64_t>(p)));
 }
@@ -146,14 +160,7 @@ void Layer::commit(const LayerConfig& next) {
 Layer::Packing Layer::pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
                            const std::vector<float>& bias) {
   Packing out;
-  ConvProblem p;
-  p.in_channels = in_channels;
-  p.filters = cfg.filters;
-  p.kernel = cfg.kernel_size;
-  p.stride = cfg.strides;
-  p.dilation = cfg.dilation_rate;
-  p.groups = cfg.groups;
-  p.channels_first = cfg.data_format == CONV1D_CHANNELS_FIRST;
+  const ConvProblem p = shape_of(cfg, in_channels);
   const conv1d_isa isa = std::min(cfg.max_isa, detected_isa());
   PackKind kind;
   if (isa >= CONV1D_ISA_AVX2 && simd_pack_kind(p, &kind)) {
@@ -524,18 +531,11 @@ void Layer::output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t*
 }
 
 ConvProblem Layer::problem_for(int64_t batch, int64_t steps, const Geometry& g) const {
-  ConvProblem p;
+  ConvProblem p = shape_of(cfg_, in_channels_);
   p.batch = batch;
   p.in_steps = steps;
-  p.in_channels = in_channels_;
   p.out_steps = g.out_steps;
-  p.filters = cfg_.filters;
-  p.kernel = cfg_.kernel_size;
-  p.stride = cfg_.strides;
-  p.dilation = cfg_.dilation_rate;
-  p.groups = cfg_.groups;
   p.pad_left = g.pad_left;
-  p.channels_first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   return p;
 }
 
