@@ -5,6 +5,13 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const os = require('node:os');
+const path = require('node:path');
+
+// The library reads keras.json (the default data_format) from $KERAS_HOME when
+// it creates a layer: point it at a directory that does not exist, so the
+// tests see Keras' defaults whatever the user's ~/.keras says.
+process.env.KERAS_HOME = path.join(os.tmpdir(), `conv1d-node-tests-no-keras-home-${process.pid}`);
 
 const conv1d = require('..');
 const reference = require('./reference');
