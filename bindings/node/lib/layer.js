@@ -102,7 +102,9 @@ function checkInteger(value, what) {
 function dtypeName(dtype) {
   let name = dtype;
   if (dtype === undefined || dtype === null) name = 'float32';
-  else if (typeof dtype === 'object') name = dtype.class_name === 'DTypePolicy' && dtype.config ? dtype.config.name : null;
+  else if (typeof dtype === 'object') {
+    name = dtype.class_name === 'DTypePolicy' && dtype.config ? dtype.config.name : null;
+  }
   if (name !== 'float32') {
     throw new Error(`libconv1d computes in float32 only; dtype=${JSON.stringify(dtype)} is not supported`);
   }
@@ -380,7 +382,8 @@ class Conv1DLayer {
   build(inputShape) {
     const [, steps, channels] = this.splitShape(inputShape);
     if (channels === null || channels === undefined) {
-      throw new RangeError(`The channel dimension of the inputs should be defined. Received ${JSON.stringify(inputShape)}`);
+      const received = JSON.stringify(inputShape);
+      throw new RangeError(`The channel dimension of the inputs should be defined. Received ${received}`);
     }
     if (steps !== null && steps !== undefined) this.computeOutputShape(inputShape); // refuses an empty output first
     this.lib.build(this.h(), checkInteger(channels, 'channels'));
@@ -503,7 +506,8 @@ class Conv1DLayer {
         throw new RangeError(`kernel has shape [${kernel.shape}]; layer "${this.name}" needs [${expected}]`);
       }
     }
-    this.lib.set_weights(this.h(), kernel.data, kernel.data.length, bias ? bias.data : null, bias ? bias.data.length : 0);
+    const biasData = bias ? bias.data : null;
+    this.lib.set_weights(this.h(), kernel.data, kernel.data.length, biasData, biasData ? biasData.length : 0);
     this.buildInputShape = null;
   }
 

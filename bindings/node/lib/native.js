@@ -40,18 +40,22 @@ const PROTOTYPES = {
   get_int: 'int conv1d_get_int(const conv1d_layer *layer, int param, _Out_ int64_t *value)',
   get_double: 'int conv1d_get_double(const conv1d_layer *layer, int param, _Out_ double *value)',
   get_string:
-    'int conv1d_get_string(const conv1d_layer *layer, int param, uint8_t *buffer, size_t capacity, _Out_ size_t *needed)',
+    'int conv1d_get_string(const conv1d_layer *layer, int param, uint8_t *buffer, size_t capacity, ' +
+    '_Out_ size_t *needed)',
   build: 'int conv1d_build(conv1d_layer *layer, int64_t in_channels)',
   weight_sizes: 'int conv1d_weight_sizes(const conv1d_layer *layer, _Out_ size_t *kernel_len, _Out_ size_t *bias_len)',
   set_weights:
-    'int conv1d_set_weights(conv1d_layer *layer, const float *kernel, size_t kernel_len, const float *bias, size_t bias_len)',
+    'int conv1d_set_weights(conv1d_layer *layer, const float *kernel, size_t kernel_len, const float *bias, ' +
+    'size_t bias_len)',
   get_weights:
     'int conv1d_get_weights(const conv1d_layer *layer, float *kernel, size_t kernel_len, float *bias, size_t bias_len)',
   output_steps: 'int conv1d_output_steps(const conv1d_layer *layer, int64_t steps, _Out_ int64_t *out_steps)',
   padding_amounts:
-    'int conv1d_padding_amounts(const conv1d_layer *layer, int64_t steps, _Out_ int64_t *pad_left, _Out_ int64_t *pad_right)',
+    'int conv1d_padding_amounts(const conv1d_layer *layer, int64_t steps, _Out_ int64_t *pad_left, ' +
+    '_Out_ int64_t *pad_right)',
   output_shape:
-    'int conv1d_output_shape(const conv1d_layer *layer, int64_t batch, int64_t steps, int64_t *shape, _Out_ size_t *count)',
+    'int conv1d_output_shape(const conv1d_layer *layer, int64_t batch, int64_t steps, int64_t *shape, ' +
+    '_Out_ size_t *count)',
   forward:
     'int conv1d_forward(const conv1d_layer *layer, const float *x, size_t x_len, int64_t batch, int64_t steps, ' +
     'int64_t channels, float *y, size_t y_len)',
@@ -91,7 +95,8 @@ class Library {
     }
     const number = this.version_number();
     if (Math.floor(number / 10000) !== MAJOR_VERSION) {
-      throw new Error(`${file} is libconv1d ${this.version_string()}; this module needs major version ${MAJOR_VERSION}`);
+      const version = this.version_string();
+      throw new Error(`${file} is libconv1d ${version}; this module needs major version ${MAJOR_VERSION}`);
     }
   }
 
@@ -132,7 +137,9 @@ function candidates() {
   if (explicit) return [explicit];
   const list = [];
   const root = path.resolve(__dirname, '..', '..', '..'); // repo/bindings/node/lib
-  if (fs.existsSync(path.join(root, 'include', 'conv1d', 'conv1d.h')) && fs.existsSync(path.join(root, 'CMakeLists.txt'))) {
+  const inCheckout =
+    fs.existsSync(path.join(root, 'include', 'conv1d', 'conv1d.h')) && fs.existsSync(path.join(root, 'CMakeLists.txt'));
+  if (inCheckout) {
     const built = path.join(root, 'build', SONAME);
     if (fs.existsSync(built)) list.push(built);
   }
@@ -169,7 +176,8 @@ function loadLibrary(file) {
   }
   throw new Error(
     `cannot load libconv1d; tried:\n${tried.join('\n')}\n` +
-      `Build the library (cmake) and set ${ENV_VAR}=/path/to/${SONAME}, or install it where the dynamic loader finds it.`,
+      `Build the library (cmake) and set ${ENV_VAR}=/path/to/${SONAME}, ` +
+      'or install it where the dynamic loader finds it.',
   );
 }
 
