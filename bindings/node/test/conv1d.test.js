@@ -363,3 +363,15 @@ test('execution settings and library information', () => {
   assert.ok(conv1d.Conv1D(2, 1) instanceof conv1d.Conv1D);
   assert.ok(new conv1d.Conv1D(2, 1) instanceof conv1d.Conv1D);
 });
+
+test('an explicit library path that fails is reported', () => {
+  const { spawnSync } = require('node:child_process');
+  const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '..'))}).version()`], {
+    env: { ...process.env, CONV1D_LIBRARY: '/nonexistent/libconv1d.so.1' },
+    encoding: 'utf8',
+  });
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /cannot load libconv1d/);
+  assert.match(run.stderr, /\/nonexistent\/libconv1d\.so\.1/);
+  assert.match(run.stderr, /CONV1D_LIBRARY/);
+});

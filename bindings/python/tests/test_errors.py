@@ -1,6 +1,10 @@
 """Every failing C call raises a conv1d.Conv1DError subclass carrying the
 library's status and message; a failed call leaves the layer usable."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -217,3 +221,12 @@ def test_every_status_maps_to_a_python_exception():
         assert error.message == error.status_string == lib.status_string(status).decode()
     unknown = conv1d.errors.error_for_status(99, "from a newer library")
     assert type(unknown) is conv1d.Conv1DError and unknown.status == 99
+
+
+def test_an_explicit_library_path_that_fails_is_reported():
+    env = dict(os.environ, CONV1D_LIBRARY="/nonexistent/libconv1d.so.1")
+    run = subprocess.run([sys.executable, "-c", "import conv1d; conv1d.Conv1D(1, 1)"], env=env,
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "ImportError: cannot load libconv1d" in run.stderr
+    assert "/nonexistent/libconv1d.so.1" in run.stderr and "CONV1D_LIBRARY" in run.stderr

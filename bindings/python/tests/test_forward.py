@@ -161,6 +161,16 @@ def test_inputs_are_converted_and_strided_views_accepted():
     check_close(y32, _reference.conv1d(x32, kernel, bias, padding="same"))
 
 
+def test_float32_contiguous_inputs_are_not_copied():
+    from conv1d.layer import _float32_input
+
+    x = np.ones((2, 5, 3), dtype=np.float32)
+    assert _float32_input(x, "x") is x
+    view = np.ones((4, 5, 3), dtype=np.float32)[1:3]  # contiguous slice: still no copy
+    assert np.shares_memory(_float32_input(view, "x"), view)
+    assert not np.shares_memory(_float32_input(x.astype(np.float64), "x"), x)
+
+
 def test_input_rank_must_be_three():
     layer = conv1d.Conv1D(2, 1)
     with pytest.raises(ValueError, match="expected ndim=3"):
