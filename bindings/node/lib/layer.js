@@ -184,8 +184,8 @@ class Conv1DLayer {
     for (const option of Object.keys(TRAINING_OPTIONS)) {
       if (opts[option] !== undefined && opts[option] !== null) {
         throw new Error(
-          `Conv1D option ${option} is not supported yet: libconv1d 1.0 has no regularizers, constraints or LoRA ` +
-            '(it is forward-only)',
+          `Conv1D option ${option} is not supported yet: this binding wraps the forward API of libconv1d 1.0, ` +
+            'which has no regularizers, constraints or LoRA',
         );
       }
     }

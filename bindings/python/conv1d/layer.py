@@ -173,8 +173,8 @@ class Conv1D:
         for argument in _TRAINING_ARGUMENTS:
             if given[argument] is not None:
                 raise NotImplementedError(
-                    "Conv1D(%s=...) is not supported yet: libconv1d 1.0 has no regularizers, "
-                    "constraints or LoRA (it is forward-only)" % argument
+                    "Conv1D(%s=...) is not supported yet: this binding wraps the forward API of "
+                    "libconv1d 1.0, which has no regularizers, constraints or LoRA" % argument
                 )
         _dtype_name(dtype)
         if filters is None or isinstance(filters, bool) or not isinstance(filters, numbers.Integral):
