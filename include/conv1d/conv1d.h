@@ -478,6 +478,28 @@ CONV1D_API conv1d_status conv1d_lora_gradients(const conv1d_layer* layer, const 
  *  turns LoRA off: lora_rank reads 0 again and the kernel is trainable. */
 CONV1D_API conv1d_status conv1d_lora_merge(conv1d_layer* layer);
 
+/* ---- Keras config ------------------------------------------------------ */
+
+/** Create a layer from Keras 3 JSON: the dict of layer.get_config(), or a
+ *  model's layer entry {"class_name": "Conv1D", "config": {...},
+ *  "build_config": {"input_shape": [null, 10, 128]}}. Every Conv1D argument
+ *  is read, from any Keras 3 version (dtype as a string or a DTypePolicy;
+ *  initializers with or without input_axes/output_axes; regularizers and
+ *  constraints with their arguments; lora_rank/lora_alpha). With a
+ *  build_config the layer is built for its channel count, its weights drawn
+ *  from the initializers. An unknown key, or a value Keras would refuse,
+ *  fails with a message naming the key. Only float32 dtype policies are
+ *  supported (CONV1D_ERROR_UNSUPPORTED otherwise). */
+CONV1D_API conv1d_status conv1d_create_from_config(const char* json, conv1d_layer** out);
+
+/** The layer's get_config() as Keras 3.15 writes it (key order included),
+ *  or with `wrapped` = 1 the model entry with "module", "class_name",
+ *  "registered_name" and, once built, "build_config" (steps unknown: null).
+ *  Execution parameters (algorithm, threads, ...) and the seed are not part
+ *  of it. Buffer rules as conv1d_get_string. */
+CONV1D_API conv1d_status conv1d_get_config(const conv1d_layer* layer, int wrapped, char* buffer, size_t capacity,
+                                           size_t* needed);
+
 /** The best instruction set this CPU offers the kernels (before any
  *  CONV1D_MAX_ISA cap). */
 CONV1D_API conv1d_isa conv1d_cpu_isa(void);
