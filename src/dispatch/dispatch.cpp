@@ -266,8 +266,6 @@ void execute_backward(const Plan& plan, const ConvProblem& p_in, const float* x,
     if (dw) xt.resize(x_count);
     if (dx) dxt.resize(x_count);
   }
-  std::vector<float> ws;
-  if (plan.algorithm == CONV1D_ALGORITHM_GEMM) ws.resize(backward_gemm_workspace_floats(p));
   if (p.channels_first) {
     transpose_items(dz, dzt.data(), p.batch, p.filters, p.out_steps);
     dz = dzt.data();
@@ -277,8 +275,7 @@ void execute_backward(const Plan& plan, const ConvProblem& p_in, const float* x,
   float* dx_nwc = p_in.channels_first ? dxt.data() : dx;
   if (plan.algorithm == CONV1D_ALGORITHM_GEMM) {
     if (openblas_get_num_threads() != plan.threads) openblas_set_num_threads(plan.threads);
-    if (dx) backward_data_gemm(p, dz, w, dx_nwc, ws.data());
-    if (dw) backward_weights_gemm(p, x, dz, dw, ws.data());
+    backward_gemm(p, x, dz, w, dx_nwc, dw);
   } else {
     const BackwardKernels& k = backward_kernels(plan.isa);
     const int64_t tasks = backward_direct_tasks(p);

@@ -23,11 +23,11 @@ void backward_weights_reference(const ConvProblem& p, const float* x, const floa
 // dbias in double, summed in a fixed order (so for any thread count).
 void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
 
-// Per-tap GEMMs on OpenBLAS, channels_last only. `workspace` holds
-// backward_gemm_workspace_floats(p) floats (a padded copy of one batch item).
+// One GEMM per (tap, group) over the whole batch on OpenBLAS, channels_last
+// only; dx and/or dw (either may be null). Allocates its workspace (about
+// backward_gemm_workspace_floats(p)) before writing any output.
 std::size_t backward_gemm_workspace_floats(const ConvProblem& p);
-void backward_data_gemm(const ConvProblem& p, const float* dz, const float* w, float* dx, float* workspace);
-void backward_weights_gemm(const ConvProblem& p, const float* x, const float* dz, float* dw, float* workspace);
+void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw);
 
 // Direct loops, channels_last only, split into tasks over blocks of groups:
 // a task writes only its own channels of dx and its own filters of dw, so any
