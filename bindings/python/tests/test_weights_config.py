@@ -97,7 +97,7 @@ def test_config_round_trip_with_every_argument_changed():
 
 
 def test_default_weights_follow_the_initializers():
-    layer = conv1d.Conv1D(32, 3, activation="relu")
+    layer = conv1d.Conv1D(32, 3, activation="relu", seed=11)  # seeded: the statistics below cannot flake
     layer.build((4, 10, 128))
     kernel, bias = layer.get_weights()
     assert kernel.shape == (3, 128, 32) and kernel.dtype == np.float32
@@ -105,7 +105,8 @@ def test_default_weights_follow_the_initializers():
     assert abs(limit - 0.1118034) < 1e-7
     assert np.all(np.abs(kernel) <= limit)
     assert abs(float(kernel.std()) - limit / math.sqrt(3.0)) < 0.03 * limit
-    assert abs(float(kernel.mean())) < 0.01 * limit
+    # The mean of 12288 draws has standard deviation limit / sqrt(3 * 12288) = 0.0052 * limit: allow 5 of them.
+    assert abs(float(kernel.mean())) < 0.026 * limit
     assert np.array_equal(bias, np.zeros(32, dtype=np.float32))
 
 
