@@ -986,8 +986,11 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     dz = z.data();
   }
   if (dx_out || dk_out) {
-    const Plan plan = make_backward_plan(p, exec_config());
-    if (cfg_.verbose) std::fprintf(stderr, "%s (backward)\n", plan_line(p, plan).c_str());
+    const BackwardPlan plan = make_backward_plan(p, exec_config());
+    if (cfg_.verbose) {
+      if (dx_out) std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan.data).c_str());
+      if (dk_out) std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan.weights).c_str());
+    }
     execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out);
   }
   if (db_out) backward_bias(p, dz, db_out);

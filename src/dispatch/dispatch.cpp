@@ -216,73 +216,180 @@ bool is_depthwise1(const ConvProblem& p) { return p.cg() == 1 && p.fg() == 1; }
 
 }  // namespace
 
-Plan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
+namespace {
+
+// dx of a stride-1 convolution is a forward convolution of dz with the
+// kernel flipped in time and transposed (F in, C out): it reads dz at
+// i + pad_left - j*d, which is the forward's t + j'*d - pad' with
+// j' = k-1-j and pad' = (k-1)*d - pad_left (never negative). So the SIMD
+// forward kernels compute it.
+ConvProblem transposed_problem(const ConvProblem& p) {
+  ConvProblem q = p;
+  q.in_steps = p.out_steps;
+  q.out_steps = p.in_steps;
+  q.in_channels = p.filters;
+  q.filters = p.in_channels;
+  q.pad_left = (p.kernel - 1) * p.dilation - p.pad_left;
+  return q;
+}
+
+// W'[j', fl, g*Cg + c] = W[k-1-j', c, g*Fg + fl], in Keras layout for q.
+std::vector<float> transposed_kernel(const ConvProblem& p, const float* w) {
+  const int64_t k = p.kernel, C = p.in_channels, F = p.filters, cg = p.cg(), fg = p.fg();
+  std::vector<float> wt(static_cast<size_t>(k * cg * F));
+  for (int64_t j = 0; j < k; ++j)
+    for (int64_t g = 0; g < p.groups; ++g)
+      for (int64_t fl = 0; fl < fg; ++fl)
+        for (int64_t c = 0; c < cg; ++c)
+          wt[((k - 1 - j) * fg + fl) * C + g * cg + c] = w[(j * cg + c) * F + g * fg + fl];
+  return wt;
+}
+
+bool transposed_forward_ok(const ConvProblem& p, const ExecConfig& e) {
+  PackKind kind;
+  return p.stride == 1 && e.max_isa >= CONV1D_ISA_AVX2 && simd_pack_kind(transposed_problem(p), &kind);
+}
+
+Plan loops_plan(const ConvProblem& p, const ExecConfig& e, const char* what) {
   Plan plan;
-  const bool gemm_ok = algorithm_supports(CONV1D_ALGORITHM_GEMM, p);
-  conv1d_algorithm a = e.algorithm;
-  if (a == CONV1D_ALGORITHM_GEMM && !gemm_ok) a = CONV1D_ALGORITHM_DIRECT;
-  if (a == CONV1D_ALGORITHM_AUTO) {
-    // A GEMM per (tap, group) needs some rows and columns to be worth its
-    // call; one channel and one filter per group is a vector loop instead.
-    a = !gemm_ok || is_depthwise1(p) || (p.cg() < 4 && p.fg() < 4) ? CONV1D_ALGORITHM_DIRECT : CONV1D_ALGORITHM_GEMM;
-    plan.reason = a == CONV1D_ALGORITHM_GEMM ? "auto: per-tap GEMMs" : "auto: direct loops for small groups";
-  } else {
-    plan.reason = std::string("forced ") + algorithm_name(e.algorithm);
-  }
-  plan.algorithm = a;
-  switch (a) {
-    case CONV1D_ALGORITHM_REFERENCE:
-      plan.kernel = "reference";
-      break;
-    case CONV1D_ALGORITHM_GEMM:
-      plan.kernel = "gemm/openblas";
-      plan.threads = useful_threads(p, e.threads, p.kernel * p.groups);
-      break;
-    default:
-      plan.algorithm = CONV1D_ALGORITHM_DIRECT;
-      plan.isa = e.max_isa;
-      plan.kernel = std::string("direct/") + isa_name(plan.isa) + "/backward";
-      plan.threads = useful_threads(p, e.threads, backward_direct_tasks(p));
-      break;
-  }
+  plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+  plan.isa = e.max_isa;
+  plan.kernel = std::string("direct/") + isa_name(plan.isa) + "/" + what + "-loops";
+  plan.threads = useful_threads(p, e.threads, backward_direct_tasks(p));
   return plan;
 }
 
-void execute_backward(const Plan& plan, const ConvProblem& p_in, const float* x, const float* w, const float* dz,
-                      float* dx, float* dw) {
-  if (plan.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+Plan backward_gemm_plan(const ConvProblem& p, const ExecConfig& e, const char* what) {
+  Plan plan;
+  plan.algorithm = CONV1D_ALGORITHM_GEMM;
+  plan.kernel = std::string("gemm/openblas/") + what;
+  plan.threads = useful_threads(p, e.threads, p.kernel * p.groups * 4);
+  return plan;
+}
+
+}  // namespace
+
+BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
+  BackwardPlan bp;
+  if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+    bp.data.algorithm = bp.weights.algorithm = CONV1D_ALGORITHM_REFERENCE;
+    bp.data.kernel = bp.weights.kernel = "reference";
+    bp.data.reason = bp.weights.reason = "forced reference";
+    return bp;
+  }
+  const bool gemm_ok = algorithm_supports(CONV1D_ALGORITHM_GEMM, p);
+  // A GEMM per (tap, group) needs some rows and columns to be worth its
+  // call; one channel and one filter per group is a vector loop instead.
+  const bool small_groups = is_depthwise1(p) || (p.cg() < 4 && p.fg() < 4);
+  const bool forced_gemm = e.algorithm == CONV1D_ALGORITHM_GEMM && gemm_ok;
+  const bool forced_direct = e.algorithm == CONV1D_ALGORITHM_DIRECT;
+  // Data.
+  if (!forced_gemm && transposed_forward_ok(p, e)) {
+    const ConvProblem q = transposed_problem(p);
+    PackKind kind;
+    simd_pack_kind(q, &kind);
+    bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
+    bp.data.isa = e.max_isa;
+    bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) + "/transposed";
+    // An upper bound: the kernel's task count is known once the weights are packed.
+    bp.data.threads = useful_threads(q, e.threads, INT32_MAX);
+    bp.data.reason = "stride 1: the forward SIMD kernels on dz with the kernel flipped and transposed";
+  } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
+    bp.data = backward_gemm_plan(p, e, "data");
+    bp.data.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
+  } else {
+    bp.data = loops_plan(p, e, "data");
+    bp.data.reason = forced_direct ? "forced direct" : "direct loops for small groups";
+  }
+  // Weights.
+  if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
+    bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
+    bp.weights.isa = e.max_isa;
+    bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
+    bp.weights.threads = useful_threads(p, e.threads, backward_kernels(e.max_isa).weight_tiles(p));
+    bp.weights.reason = "register tiles of channels x filters over the batch's rows";
+  } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
+    bp.weights = backward_gemm_plan(p, e, "weights");
+    bp.weights.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
+  } else {
+    bp.weights = loops_plan(p, e, "weights");
+    bp.weights.reason = forced_direct ? "forced direct" : "direct loops for small groups";
+  }
+  return bp;
+}
+
+void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
+                      const float* dz, float* dx, float* dw) {
+  if (plan.data.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     if (dx) backward_data_reference(p_in, dz, w, dx);
     if (dw) backward_weights_reference(p_in, x, dz, dw);
     return;
   }
-  // channels_first: transpose into channels_last buffers, all allocated up front.
+  const bool data_fwd = dx && plan.data.kernel.find("/transposed") != std::string::npos;
+  const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
+  const bool data_gemm = data_nwc && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
+  const bool weights_gemm = dw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
+  const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
+  const bool need_nwc = data_nwc || dw;
+  const bool first = p_in.channels_first;
   ConvProblem p = p_in;
-  std::vector<float> xt, dzt, dxt;
+  p.channels_first = false;
+
+  // Everything is allocated before any output is written.
   const size_t x_count = static_cast<size_t>(p.batch * p.in_steps * p.in_channels);
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
-  if (p.channels_first) {
-    dzt.resize(z_count);
-    if (dw) xt.resize(x_count);
-    if (dx) dxt.resize(x_count);
+  std::vector<float> xt(first && dw ? x_count : 0), dzt(first && need_nwc ? z_count : 0),
+      dxt(first && data_nwc ? x_count : 0);
+  std::vector<float> ws(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
+  const BackwardLayout layout = backward_layout(p);
+  std::vector<float> stage_x(weights_tiles && !layout.x_in_place ? static_cast<size_t>(layout.padded * p.in_channels)
+                                                                 : 0);
+  std::vector<float> stage_z(weights_tiles && !layout.dz_in_place ? static_cast<size_t>(layout.total * p.filters) : 0);
+  std::vector<float> wt;
+  PackedWeights packed;
+  const ConvProblem q = transposed_problem(p_in);
+  if (data_fwd) {
+    wt = transposed_kernel(p_in, w);
+    packed = pack_for(q, plan.data.isa, wt.data(), nullptr);
   }
-  if (p.channels_first) {
+
+  if (data_fwd) {
+    Plan fp = plan.data;
+    fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, packed));
+    execute(fp, q, dz, wt.data(), nullptr, &packed, CONV1D_ACTIVATION_LINEAR, dx);
+  }
+  if (!need_nwc) return;
+  const float* dz_nwc = dz;
+  const float* x_nwc = x;
+  if (first) {
     transpose_items(dz, dzt.data(), p.batch, p.filters, p.out_steps);
-    dz = dzt.data();
-    if (dw) transpose_items(x, xt.data(), p.batch, p.in_channels, p.in_steps), x = xt.data();
-    p.channels_first = false;
+    dz_nwc = dzt.data();
+    if (dw) transpose_items(x, xt.data(), p.batch, p.in_channels, p.in_steps), x_nwc = xt.data();
   }
-  float* dx_nwc = p_in.channels_first ? dxt.data() : dx;
-  if (plan.algorithm == CONV1D_ALGORITHM_GEMM) {
-    // Our pool splits the work; OpenBLAS threading would change the rounding.
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
-    backward_gemm(p, x, dz, w, dx_nwc, dw, plan.threads);
-  } else {
-    const BackwardKernels& k = backward_kernels(plan.isa);
-    const int64_t tasks = backward_direct_tasks(p);
-    if (dx) parallel_for(tasks, plan.threads, [&](int64_t b, int64_t e) { k.data(p, dz, w, dx_nwc, b, e); });
-    if (dw) parallel_for(tasks, plan.threads, [&](int64_t b, int64_t e) { k.weights(p, x, dz, dw, b, e); });
+  float* dx_nwc = first ? dxt.data() : dx;
+  // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
+  if ((data_gemm || weights_gemm) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+  if (data_gemm || weights_gemm) {
+    backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr,
+                  std::max(plan.data.threads, plan.weights.threads), ws.data());
   }
-  if (dx && p_in.channels_first) transpose_items(dx_nwc, dx, p.batch, p.in_steps, p.in_channels);
+  if (data_nwc && !data_gemm) {
+    const BackwardKernels& k = backward_kernels(plan.data.isa);
+    parallel_for(backward_direct_tasks(p), plan.data.threads,
+                 [&](int64_t b, int64_t e) { k.data(p, dz_nwc, w, dx_nwc, b, e); });
+  }
+  if (weights_tiles) {
+    const BackwardKernels& k = backward_kernels(plan.weights.isa);
+    const float *xp = nullptr, *dzp = nullptr;
+    backward_stage(p, layout, x_nwc, dz_nwc, stage_x.data(), stage_z.data(), &xp, &dzp);
+    parallel_for(k.weight_tiles(p), plan.weights.threads,
+                 [&](int64_t b, int64_t e) { k.weight_tiles_run(p, xp, dzp, dw, layout.total, b, e); });
+  } else if (dw && !weights_gemm) {
+    const BackwardKernels& k = backward_kernels(plan.weights.isa);
+    parallel_for(backward_direct_tasks(p), plan.weights.threads,
+                 [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });
+  }
+  if (data_nwc && first) transpose_items(dx_nwc, dx, p.batch, p.in_steps, p.in_channels);
 }
 
 }  // namespace conv1d

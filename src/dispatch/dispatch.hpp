@@ -53,16 +53,21 @@ std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, con
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
              const PackedWeights* packed, conv1d_activation act, float* y);
 
-// Plans the backward pass of p (both gradients share one plan): the forced
-// algorithm, or for AUTO the direct loops for depthwise layers and per-tap
-// GEMMs otherwise. `isa` is the direct kernels' level.
-Plan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
+// The backward pass: how dx (data) and dw (weights) are computed.
+struct BackwardPlan {
+  Plan data;
+  Plan weights;
+};
 
-// Computes dx (backward data) and dw (backward weights) from dz, the
-// gradient at the conv+bias output in p's layout; either output may be null.
-// channels_first runs transposed through the channels_last kernels. All
-// workspace is allocated before any output is written.
-void execute_backward(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
+// Plans the backward pass of p: the forced algorithm, or for AUTO the
+// forward SIMD kernels on the transposed problem for dx when the stride is 1,
+// batch-wide GEMMs otherwise, and direct loops for depthwise layers.
+BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
+
+// Computes dx and dw from dz, the gradient at the conv+bias output in p's
+// layout; either output may be null. All workspace is allocated before any
+// output is written. Bitwise the same for any thread count.
+void execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
                       float* dx, float* dw);
 
 }  // namespace conv1d

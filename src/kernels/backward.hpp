@@ -23,14 +23,31 @@ void backward_weights_reference(const ConvProblem& p, const float* x, const floa
 // dbias in double, summed in a fixed order (so for any thread count).
 void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
 
+// The batch-wide row layout of the GEMM and SIMD weight paths: each batch
+// item's input padded to rp rows (a multiple of the stride), so that virtual
+// output row m = n*vrows + t reads padded rows m*s + j*d for every item at
+// once; the rows t >= out_steps between items get zero dz.
+struct BackwardLayout {
+  int64_t rp;                    // padded rows per item
+  int64_t vrows;                 // virtual output rows per item: rp / s >= out_steps
+  int64_t total;                 // virtual output rows over the batch
+  int64_t padded;                // padded input rows to allocate: the batch plus the taps' reach past it
+  bool x_in_place, dz_in_place;  // x or dz already has that layout
+};
+BackwardLayout backward_layout(const ConvProblem& p);
+// Points *xp (when xp is not null) and *dzp at x and dz in that layout,
+// copying into xbuf (padded*C floats) or zbuf (total*F floats) when needed.
+void backward_stage(const ConvProblem& p, const BackwardLayout& l, const float* x, const float* dz, float* xbuf,
+                    float* zbuf, const float** xp, const float** dzp);
+
 // GEMMs spanning the whole batch on single-threaded OpenBLAS, channels_last
 // only; dx and/or dw (either may be null). A fixed set of calls is spread
 // over up to `threads` pool threads, so the result does not depend on the
-// thread count. Allocates its workspace (at most
-// backward_gemm_workspace_floats(p)) before writing any output.
-std::size_t backward_gemm_workspace_floats(const ConvProblem& p);
+// thread count. `workspace` holds backward_gemm_workspace_floats(p, dx, dw)
+// floats; nothing is allocated.
+std::size_t backward_gemm_workspace_floats(const ConvProblem& p, bool want_dx, bool want_dw);
 void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw,
-                   int threads);
+                   int threads, float* workspace);
 
 // Direct loops, channels_last only, split into tasks over blocks of groups:
 // a task writes only its own channels of dx and its own filters of dw, so any
@@ -41,10 +58,17 @@ void backward_direct_groups(const ConvProblem& p, int64_t begin, int64_t end, in
 
 using BackwardRunFn = void (*)(const ConvProblem& p, const float* a, const float* b, float* out, int64_t begin,
                                int64_t end);
-// One ISA's direct backward: data(p, dz, w, dx, ...) and weights(p, x, dz, dw, ...).
+// Register-tiled dW over the rows of backward_layout(): xp and dzp staged
+// by backward_stage, `total` rows; tiles [begin, end) of weight_tiles(p).
+using WeightTilesFn = void (*)(const ConvProblem& p, const float* xp, const float* dzp, float* dw, int64_t total,
+                               int64_t begin, int64_t end);
+// One ISA's direct backward: data(p, dz, w, dx, ...) and weights(p, x, dz, dw, ...)
+// loops over blocks of groups; SIMD ISAs also have the tiled dW kernel.
 struct BackwardKernels {
   BackwardRunFn data;
   BackwardRunFn weights;
+  int64_t (*weight_tiles)(const ConvProblem& p);  // null for the portable loops
+  WeightTilesFn weight_tiles_run;
 };
 namespace portable {
 extern const BackwardKernels backward;

@@ -27,60 +27,73 @@ namespace {
 
 int i32(int64_t v) { return static_cast<int>(v); }
 
-struct Layout {
-  int64_t rp;      // padded rows per item, a multiple of the stride
-  int64_t vrows;   // virtual output rows per item: rp / s >= Lo
-  int64_t total;   // virtual output rows over the batch
-  int64_t padded;  // padded input rows to allocate: the batch plus the taps' reach past it
-  bool x_in_place, dz_in_place;
-};
+}  // namespace
 
-Layout layout_of(const ConvProblem& p) {
-  Layout l;
+BackwardLayout backward_layout(const ConvProblem& p) {
+  BackwardLayout l;
   const int64_t s = p.stride;
   l.rp = (std::max(p.span_rows(), p.pad_left + p.in_steps) + s - 1) / s * s;
   l.vrows = l.rp / s;
-  l.total = p.batch * l.vrows;
-  l.padded = p.batch * l.rp + (p.kernel - 1) * p.dilation + s;
+  // The last item's virtual rows are dropped, so no tap reads past the batch:
+  // the last row read is (batch-1)*rp + span_rows - 1 < batch*rp.
+  l.total = (p.batch - 1) * l.vrows + p.out_steps;
+  l.padded = p.batch * l.rp;
   l.dz_in_place = l.vrows == p.out_steps;
-  // x itself has that layout when nothing is padded and no tap reads past the batch.
-  l.x_in_place = p.pad_left == 0 && l.rp == p.in_steps && l.dz_in_place;
+  // Virtual rows of other items read the next item's input, times zero dz.
+  l.x_in_place = p.pad_left == 0 && l.rp == p.in_steps;
   return l;
 }
 
-}  // namespace
+void backward_stage(const ConvProblem& p, const BackwardLayout& l, const float* x, const float* dz, float* xbuf,
+                    float* zbuf, const float** xp, const float** dzp) {
+  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
+  *dzp = dz;
+  if (!l.dz_in_place) {
+    for (int64_t n = 0; n < p.batch; ++n) {
+      std::memcpy(zbuf + n * l.vrows * F, dz + n * Lo * F, sizeof(float) * Lo * F);
+      if (n + 1 < p.batch) std::fill(zbuf + (n * l.vrows + Lo) * F, zbuf + (n + 1) * l.vrows * F, 0.0f);
+    }
+    *dzp = zbuf;
+  }
+  if (xp) {
+    *xp = x;
+    if (!l.x_in_place) {
+      // Item n: pad_left zero rows, its L rows, zeros up to rp.
+      for (int64_t n = 0; n < p.batch; ++n) {
+        float* item = xbuf + n * l.rp * C;
+        std::fill(item, item + p.pad_left * C, 0.0f);
+        std::memcpy(item + p.pad_left * C, x + n * L * C, sizeof(float) * L * C);
+        std::fill(item + (p.pad_left + L) * C, item + l.rp * C, 0.0f);
+      }
+      *xp = xbuf;
+    }
+  }
+}
 
-std::size_t backward_gemm_workspace_floats(const ConvProblem& p) {
-  const Layout l = layout_of(p);
-  std::size_t n = 2 * static_cast<std::size_t>(l.padded * p.in_channels);  // dXp and Xp
+std::size_t backward_gemm_workspace_floats(const ConvProblem& p, bool want_dx, bool want_dw) {
+  const BackwardLayout l = backward_layout(p);
+  const std::size_t rows = static_cast<std::size_t>(l.padded * p.in_channels);
+  std::size_t n = 0;
+  if (want_dw && !l.x_in_place) n += rows;  // Xp
+  if (want_dx) n += rows;                   // dXp
   if (!l.dz_in_place) n += static_cast<std::size_t>(l.total * p.filters);
   return n;
 }
 
 void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw,
-                   int threads) {
-  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
+                   int threads, float* workspace) {
+  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps;
   const int64_t cg = p.cg(), fg = p.fg(), s = p.stride, d = p.dilation;
-  const Layout l = layout_of(p);
-  // All workspace first: a failed allocation leaves dx and dw untouched.
-  std::vector<float> xbuf((dw && !l.x_in_place) ? static_cast<std::size_t>(l.padded * C) : 0);
-  std::vector<float> dxbuf(dx ? static_cast<std::size_t>(l.padded * C) : 0);
-  std::vector<float> zbuf(l.dz_in_place ? 0 : static_cast<std::size_t>(l.total * F));
-  const float* dzp = dz;
-  if (!l.dz_in_place) {
-    for (int64_t n = 0; n < p.batch; ++n) {
-      std::memcpy(zbuf.data() + n * l.vrows * F, dz + n * Lo * F, sizeof(float) * Lo * F);
-      std::fill(zbuf.data() + (n * l.vrows + Lo) * F, zbuf.data() + (n + 1) * l.vrows * F, 0.0f);
-    }
-    dzp = zbuf.data();
-  }
+  const BackwardLayout l = backward_layout(p);
+  // Carve the caller's workspace: Xp, dXp, dZp as needed.
+  const std::size_t rows = static_cast<std::size_t>(l.padded * C);
+  float* xbuf = workspace;
+  float* dxbuf = xbuf + (dw && !l.x_in_place ? rows : 0);
+  float* zbuf = dxbuf + (dx ? rows : 0);
+  const float* dzp = nullptr;
+  const float* xp = nullptr;
+  backward_stage(p, l, x, dz, xbuf, zbuf, dw ? &xp : nullptr, &dzp);
   if (dw) {
-    const float* xp = x;
-    if (!l.x_in_place) {
-      for (int64_t n = 0; n < p.batch; ++n)
-        std::memcpy(xbuf.data() + (n * l.rp + p.pad_left) * C, x + n * L * C, sizeof(float) * L * C);
-      xp = xbuf.data();
-    }
     // Tasks: (tap, group, block of kFilterBlock filters), each a whole-batch GEMM.
     constexpr int64_t kFilterBlock = 64;
     const int64_t fblocks = (fg + kFilterBlock - 1) / kFilterBlock;
@@ -99,7 +112,7 @@ void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const 
     // the m that land in its rows: every row has one owner, and sums its
     // taps in order.
     constexpr int64_t kRowBlock = 256;
-    float* acc = dxbuf.data();
+    float* acc = dxbuf;
     const int64_t blocks = (l.padded + kRowBlock - 1) / kRowBlock;
     parallel_for(blocks, threads, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {

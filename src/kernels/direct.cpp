@@ -85,7 +85,7 @@ namespace portable {
 namespace {
 #include "kernels/backward_direct.inc"
 }  // namespace
-const BackwardKernels backward = {backward_data_run, backward_weights_run};
+const BackwardKernels backward = {backward_data_run, backward_weights_run, nullptr, nullptr};
 }  // namespace portable
 
 }  // namespace conv1d

@@ -46,11 +46,12 @@ struct V {
 };
 
 #include "kernels/backward_direct.inc"
+#include "kernels/backward_simd.inc"
 #include "kernels/direct_simd.inc"
 
 }  // namespace
 
-const BackwardKernels backward = {backward_data_run, backward_weights_run};
+const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles, weight_tiles_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 
