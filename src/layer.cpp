@@ -870,8 +870,8 @@ void check_disjoint(const std::vector<Span>& outputs, const std::vector<Span>& i
   }
 }
 
-void add_into(float* dst, const std::vector<float>& src) {
-  for (size_t i = 0; i < src.size(); ++i) dst[i] += src[i];
+void add_into(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 }  // namespace
@@ -952,38 +952,37 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   const size_t z_count = static_cast<size_t>(d0 * d1 * d2);
 
   // Every buffer is allocated before any output is written.
-  std::vector<float> z, act_out, dy_total, dx_tmp, dk_tmp, db_tmp;
+  // Per-thread scratch, reused across calls (slot 2).
   const bool need_z = cfg_.activation != CONV1D_ACTIVATION_LINEAR || activity;
-  if (need_z) z.resize(z_count);
-  if (activity) act_out.resize(y_count), dy_total.resize(y_count);
-  if (accumulate) {
-    if (dx) dx_tmp.resize(static_cast<size_t>(x_count));
-    if (dkernel) dk_tmp.resize(kernel_.size());
-    if (dbias) db_tmp.resize(bias_.size());
-  }
-  float* dx_out = accumulate ? dx_tmp.data() : dx;
-  float* dk_out = accumulate ? dk_tmp.data() : dkernel;
-  float* db_out = accumulate ? db_tmp.data() : dbias;
-  if (!dx) dx_out = nullptr;
-  if (!dkernel) dk_out = nullptr;
-  if (!dbias) db_out = nullptr;
+  ScratchSplit scratch(2);
+  const size_t z_i = scratch.want(need_z ? z_count : 0);
+  const size_t act_i = scratch.want(activity ? y_count : 0), dyt_i = scratch.want(activity ? y_count : 0);
+  const size_t dx_i = scratch.want(accumulate && dx ? static_cast<size_t>(x_count) : 0);
+  const size_t dk_i = scratch.want(accumulate && dkernel ? kernel_.size() : 0);
+  const size_t db_i = scratch.want(accumulate && dbias ? bias_.size() : 0);
+  scratch.allocate();
+  float* z = scratch.get(z_i);
+  float* act_out = scratch.get(act_i);
+  float* dy_total = scratch.get(dyt_i);
+  float* dx_out = !dx ? nullptr : accumulate ? scratch.get(dx_i) : dx;
+  float* dk_out = !dkernel ? nullptr : accumulate ? scratch.get(dk_i) : dkernel;
+  float* db_out = !dbias ? nullptr : accumulate ? scratch.get(db_i) : dbias;
 
   const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
   const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
   const float* dz = dy;
   if (need_z) {
     // The pre-activation output, recomputed: nothing is kept between calls.
-    execute(plan_for(p), p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, z.data());
+    execute(plan_for(p), p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, z);
     const float* dy_act = dy;
     if (activity) {
-      apply_activation(cfg_.activation, z.data(), act_out.data(), d0, d1, d2);
-      std::copy(dy, dy + y_count, dy_total.begin());
-      cfg_.activity_regularizer.add_gradient(act_out.data(), dy_total.data(), y_count, out_shape,
-                                             1.0 / static_cast<double>(batch));
-      dy_act = dy_total.data();
+      apply_activation(cfg_.activation, z, act_out, d0, d1, d2);
+      std::copy(dy, dy + y_count, dy_total);
+      cfg_.activity_regularizer.add_gradient(act_out, dy_total, y_count, out_shape, 1.0 / static_cast<double>(batch));
+      dy_act = dy_total;
     }
-    activation_backward(cfg_.activation, z.data(), dy_act, z.data(), d0, d1, d2);
-    dz = z.data();
+    activation_backward(cfg_.activation, z, dy_act, z, d0, d1, d2);
+    dz = z;
   }
   if (dx_out || dk_out) {
     const BackwardPlan plan = make_backward_plan(p, exec_config());
@@ -997,9 +996,9 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kernel_shape(), 1.0);
   if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
   if (accumulate) {
-    if (dx) add_into(dx, dx_tmp);
-    if (dkernel) add_into(dkernel, dk_tmp);
-    if (dbias) add_into(dbias, db_tmp);
+    if (dx) add_into(dx, dx_out, static_cast<size_t>(x_count));
+    if (dkernel) add_into(dkernel, dk_out, kernel_.size());
+    if (dbias) add_into(dbias, db_out, bias_.size());
   }
 }
 
@@ -1157,8 +1156,8 @@ void Layer::lora_gradients(const float* dkernel, size_t dkernel_len, float* da, 
     if (regs) cfg_.kernel_regularizer.add_gradient(lora_b_.data(), gb.data(), gb.size(), b_shape, 1.0);
   }
   const bool accumulate = flags & CONV1D_BACKWARD_ACCUMULATE;
-  if (da) accumulate ? add_into(da, ga) : (void)std::copy(ga.begin(), ga.end(), da);
-  if (db) accumulate ? add_into(db, gb) : (void)std::copy(gb.begin(), gb.end(), db);
+  if (da) accumulate ? add_into(da, ga.data(), ga.size()) : (void)std::copy(ga.begin(), ga.end(), da);
+  if (db) accumulate ? add_into(db, gb.data(), gb.size()) : (void)std::copy(gb.begin(), gb.end(), db);
 }
 
 void Layer::lora_merge() {

@@ -338,13 +338,21 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   // Everything is allocated before any output is written.
   const size_t x_count = static_cast<size_t>(p.batch * p.in_steps * p.in_channels);
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
-  std::vector<float> xt(first && dw ? x_count : 0), dzt(first && need_nwc ? z_count : 0),
-      dxt(first && data_nwc ? x_count : 0);
-  std::vector<float> ws(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
+  // Per-thread scratch, reused across calls (slot 3).
   const BackwardLayout layout = backward_layout(p);
-  std::vector<float> stage_x(weights_tiles && !layout.x_in_place ? static_cast<size_t>(layout.padded * p.in_channels)
-                                                                 : 0);
-  std::vector<float> stage_z(weights_tiles && !layout.dz_in_place ? static_cast<size_t>(layout.total * p.filters) : 0);
+  ScratchSplit scratch(3);
+  const size_t xt_i = scratch.want(first && dw ? x_count : 0), dzt_i = scratch.want(first && need_nwc ? z_count : 0),
+               dxt_i = scratch.want(first && data_nwc ? x_count : 0);
+  const size_t ws_i =
+      scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
+  const size_t sx_i =
+      scratch.want(weights_tiles && !layout.x_in_place ? static_cast<size_t>(layout.padded * p.in_channels) : 0);
+  const size_t sz_i =
+      scratch.want(weights_tiles && !layout.dz_in_place ? static_cast<size_t>(layout.total * p.filters) : 0);
+  scratch.allocate();
+  float* xt = scratch.get(xt_i);
+  float* dzt = scratch.get(dzt_i);
+  float* dxt = scratch.get(dxt_i);
   std::vector<float> wt;
   PackedWeights packed;
   const ConvProblem q = transposed_problem(p_in);
@@ -362,16 +370,16 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const float* dz_nwc = dz;
   const float* x_nwc = x;
   if (first) {
-    transpose_items(dz, dzt.data(), p.batch, p.filters, p.out_steps);
-    dz_nwc = dzt.data();
-    if (dw) transpose_items(x, xt.data(), p.batch, p.in_channels, p.in_steps), x_nwc = xt.data();
+    transpose_items(dz, dzt, p.batch, p.filters, p.out_steps);
+    dz_nwc = dzt;
+    if (dw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
   }
-  float* dx_nwc = first ? dxt.data() : dx;
+  float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
   if ((data_gemm || weights_gemm) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
   if (data_gemm || weights_gemm) {
     backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr,
-                  std::max(plan.data.threads, plan.weights.threads), ws.data());
+                  std::max(plan.data.threads, plan.weights.threads), scratch.get(ws_i));
   }
   if (data_nwc && !data_gemm) {
     const BackwardKernels& k = backward_kernels(plan.data.isa);
@@ -381,7 +389,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (weights_tiles) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     const float *xp = nullptr, *dzp = nullptr;
-    backward_stage(p, layout, x_nwc, dz_nwc, stage_x.data(), stage_z.data(), &xp, &dzp);
+    backward_stage(p, layout, x_nwc, dz_nwc, scratch.get(sx_i), scratch.get(sz_i), &xp, &dzp);
     parallel_for(k.weight_tiles(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weight_tiles_run(p, xp, dzp, dw, layout.total, b, e); });
   } else if (dw && !weights_gemm) {

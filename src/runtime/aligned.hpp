@@ -54,6 +54,34 @@ class AlignedBuffer {
 
 // Per-thread scratch that grows to the largest request and is reused, so the
 // hot path allocates only the first time a thread sees a larger shape.
+// Slots: 0 the forward GEMM path, 1 glu's pre-activation, 2 the layer's
+// backward buffers, 3 backward dispatch's transposes and staging.
 float* thread_scratch(int slot, size_t floats);
+
+// Splits one scratch slot into 64-byte aligned pieces: ask for every size
+// first, then take the pieces in the same order. Empty requests give null.
+class ScratchSplit {
+ public:
+  explicit ScratchSplit(int slot) : slot_(slot) {}
+  // Registers a piece; returns its index.
+  size_t want(size_t floats) {
+    sizes_[count_] = floats;
+    total_ += (floats + 15) / 16 * 16;
+    return count_++;
+  }
+  // Reserves the whole slot (the one allocation, which may throw).
+  void allocate() { base_ = thread_scratch(slot_, total_); }
+  float* get(size_t piece) const {
+    size_t off = 0;
+    for (size_t i = 0; i < piece; ++i) off += (sizes_[i] + 15) / 16 * 16;
+    return sizes_[piece] ? base_ + off : nullptr;
+  }
+
+ private:
+  int slot_;
+  size_t sizes_[16] = {};
+  size_t count_ = 0, total_ = 0;
+  float* base_ = nullptr;
+};
 
 }  // namespace conv1d
