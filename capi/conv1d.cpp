@@ -3,12 +3,14 @@
 #include <conv1d/conv1d.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "activations.hpp"
 #include "config.hpp"
 #include "dispatch/cpu.hpp"
 #include "errors.hpp"
+#include "keras_json.hpp"
 #include "layer.hpp"
 
 struct conv1d_layer {
@@ -194,5 +196,74 @@ conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int
 }
 
 conv1d_isa conv1d_cpu_isa(void) { return conv1d::detected_isa(); }
+
+conv1d_status conv1d_backward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch, int64_t steps,
+                              int64_t channels, const float* dy, size_t dy_len, float* dx, size_t dx_len,
+                              float* dkernel, size_t dkernel_len, float* dbias, size_t dbias_len, uint32_t flags) {
+  return guard([&] {
+    get(layer).backward(x, x_len, batch, steps, channels, dy, dy_len, dx, dx_len, dkernel, dkernel_len, dbias,
+                        dbias_len, flags);
+  });
+}
+
+conv1d_status conv1d_regularization_loss(const conv1d_layer* layer, const float* y, size_t y_len, int64_t batch,
+                                         int64_t steps, double* loss) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(loss, "loss");
+    *loss = l.regularization_loss(y, y_len, batch, steps);
+  });
+}
+
+conv1d_status conv1d_apply_constraints(conv1d_layer* layer) {
+  return guard([&] { get(layer).apply_constraints(); });
+}
+
+conv1d_status conv1d_weight_size(const conv1d_layer* layer, conv1d_weight which, size_t* len) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    need(len, "len");
+    *len = l.weight_size(which);
+  });
+}
+
+conv1d_status conv1d_get_weight(const conv1d_layer* layer, conv1d_weight which, float* data, size_t len) {
+  return guard([&] { get(layer).get_weight(which, data, len); });
+}
+
+conv1d_status conv1d_set_weight(conv1d_layer* layer, conv1d_weight which, const float* data, size_t len) {
+  return guard([&] { get(layer).set_weight(which, data, len); });
+}
+
+conv1d_status conv1d_lora_gradients(const conv1d_layer* layer, const float* dkernel, size_t dkernel_len, float* da,
+                                    size_t da_len, float* db, size_t db_len, uint32_t flags) {
+  return guard([&] { get(layer).lora_gradients(dkernel, dkernel_len, da, da_len, db, db_len, flags); });
+}
+
+conv1d_status conv1d_create_from_config(const char* json, conv1d_layer** out) {
+  return guard([&] {
+    need(out, "out");
+    need(json, "json");
+    const conv1d::KerasConfig parsed = conv1d::parse_layer_config(json);
+    // The constructor's errors already name filters or kernel_size.
+    auto layer = std::make_unique<conv1d_layer>(parsed.filters, parsed.kernel_size);
+    conv1d::apply_layer_config(layer->impl, parsed);
+    *out = layer.release();
+  });
+}
+
+conv1d_status conv1d_get_config(const conv1d_layer* layer, int wrapped, char* buffer, size_t capacity, size_t* needed) {
+  return guard([&] {
+    const conv1d::Layer& l = get(layer);
+    if (wrapped != 0 && wrapped != 1)
+      fail(CONV1D_ERROR_INVALID_VALUE, "wrapped must be 0 or 1; received " + std::to_string(wrapped));
+    if (capacity > 0) need(buffer, "buffer");
+    copy_out(conv1d::layer_config(l, wrapped == 1), buffer, capacity, needed);
+  });
+}
+
+conv1d_status conv1d_lora_merge(conv1d_layer* layer) {
+  return guard([&] { get(layer).lora_merge(); });
+}
 
 }  // extern "C"

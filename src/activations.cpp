@@ -8,12 +8,14 @@
 #include "activations.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -411,6 +413,173 @@ void apply_activation(conv1d_activation a_in, const float* src, float* dst, int6
     default:
       apply_map(a, src, dst, static_cast<std::size_t>(rows * d2));
       return;
+  }
+}
+
+}  // namespace conv1d
+
+namespace conv1d {
+namespace {
+
+// d act / dz at z, for the elementwise activations (float, as the forward).
+inline float derivative(conv1d_activation a, float z) {
+  switch (a) {
+    case CONV1D_ACTIVATION_LINEAR:
+      return 1.0f;
+    case CONV1D_ACTIVATION_RELU:
+      return z > 0.0f ? 1.0f : 0.0f;
+    case CONV1D_ACTIVATION_LEAKY_RELU:
+      return z > 0.0f ? 1.0f : 0.2f;
+    case CONV1D_ACTIVATION_RELU6:
+      return z > 0.0f && z < 6.0f ? 1.0f : 0.0f;
+    case CONV1D_ACTIVATION_ELU:
+    case CONV1D_ACTIVATION_CELU:
+      return z > 0.0f ? 1.0f : std::exp(z);
+    case CONV1D_ACTIVATION_SELU:
+      return z > 0.0f ? kSeluScaleF : kSeluScaleAlphaF * std::exp(z);
+    case CONV1D_ACTIVATION_GELU: {
+      const double d = z;
+      const double pdf = 0.3989422804014327 * std::exp(-0.5 * d * d);
+      return static_cast<float>(0.5 * std::erfc(-d * kInvSqrt2) + d * pdf);
+    }
+    case CONV1D_ACTIVATION_SIGMOID: {
+      const float s = sigmoid_f(z);
+      return s * (1.0f - s);
+    }
+    case CONV1D_ACTIVATION_HARD_SIGMOID:
+      return z > -3.0f && z < 3.0f ? 1.0f / 6.0f : 0.0f;
+    case CONV1D_ACTIVATION_SILU: {
+      const float s = sigmoid_f(z);
+      return s * (1.0f + z * (1.0f - s));
+    }
+    case CONV1D_ACTIVATION_HARD_SILU:
+      return z <= -3.0f ? 0.0f : (z >= 3.0f ? 1.0f : (2.0f * z + 3.0f) / 6.0f);
+    case CONV1D_ACTIVATION_MISH: {
+      const float t = std::tanh(softplus_f(z));
+      return t + z * (1.0f - t * t) * sigmoid_f(z);
+    }
+    case CONV1D_ACTIVATION_SOFTPLUS:
+      return sigmoid_f(z);
+    case CONV1D_ACTIVATION_SOFTSIGN: {
+      const float d = 1.0f + std::fabs(z);
+      return 1.0f / (d * d);
+    }
+    case CONV1D_ACTIVATION_EXPONENTIAL:
+      return std::exp(z);
+    case CONV1D_ACTIVATION_TANH: {
+      const float t = std::tanh(z);
+      return 1.0f - t * t;
+    }
+    case CONV1D_ACTIVATION_TANH_SHRINK: {
+      const float t = std::tanh(z);
+      return t * t;
+    }
+    case CONV1D_ACTIVATION_HARD_TANH:
+      return z > -1.0f && z < 1.0f ? 1.0f : 0.0f;
+    case CONV1D_ACTIVATION_HARD_SHRINK:
+    case CONV1D_ACTIVATION_SOFT_SHRINK:
+      return std::fabs(z) > 0.5f ? 1.0f : 0.0f;
+    case CONV1D_ACTIVATION_SPARSE_PLUS:
+      return z <= -1.0f ? 0.0f : (z >= 1.0f ? 1.0f : 0.5f * (z + 1.0f));
+    case CONV1D_ACTIVATION_SPARSE_SIGMOID:
+      return z > -1.0f && z < 1.0f ? 0.5f : 0.0f;
+    case CONV1D_ACTIVATION_SQUAREPLUS:
+      return 0.5f * (1.0f + z / std::hypot(z, 2.0f));
+    case CONV1D_ACTIVATION_LOG_SIGMOID:
+      return sigmoid_f(-z);
+    default:
+      break;
+  }
+  fail(CONV1D_ERROR_INTERNAL, std::string("activation '") + activation_name(a) + "' has no elementwise derivative");
+}
+
+// Jacobian-vector products of the axis-wise activations, one row at a time.
+// `s` is scratch of n floats; dz may equal z.
+void softmax_backward_row(const float* z, const float* dy, float* dz, int64_t n, float* s) {
+  softmax_row(z, s, n);
+  double dot = 0.0;
+  for (int64_t i = 0; i < n; ++i) dot += static_cast<double>(dy[i]) * s[i];
+  for (int64_t i = 0; i < n; ++i) dz[i] = static_cast<float>(s[i] * (dy[i] - dot));
+}
+
+void log_softmax_backward_row(const float* z, const float* dy, float* dz, int64_t n, float* s) {
+  softmax_row(z, s, n);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += dy[i];
+  for (int64_t i = 0; i < n; ++i) dz[i] = static_cast<float>(dy[i] - s[i] * sum);
+}
+
+// On the support (outputs > 0) the Jacobian is I - 11^T/|S|; off it, 0.
+void sparsemax_backward_row(const float* z, const float* dy, float* dz, int64_t n, float* s, double* scratch) {
+  sparsemax_row(z, s, n, scratch);
+  double sum = 0.0;
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (s[i] > 0.0f) sum += dy[i], ++k;
+  }
+  const double mean = k > 0 ? sum / static_cast<double>(k) : 0.0;
+  for (int64_t i = 0; i < n; ++i) dz[i] = s[i] > 0.0f ? static_cast<float>(dy[i] - mean) : 0.0f;
+}
+
+// With A a constant, inlining folds derivative()'s switch out of the loop.
+template <conv1d_activation A>
+void chain(const float* z, const float* dy, float* dz, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dz[i] = dy[i] * derivative(A, z[i]);
+}
+
+using ChainFn = void (*)(const float*, const float*, float*, int64_t);
+
+template <int... I>
+constexpr std::array<ChainFn, sizeof...(I)> chain_table(std::integer_sequence<int, I...>) {
+  return {&chain<static_cast<conv1d_activation>(I)>...};
+}
+
+}  // namespace
+
+void activation_backward(conv1d_activation a_in, const float* z, const float* dy, float* dz, int64_t d0, int64_t d1,
+                         int64_t d2) {
+  const conv1d_activation a = checked(a_in, "activation_backward");
+  const int64_t rows = d0 * d1;
+  if (rows <= 0 || d2 <= 0) return;
+  switch (a) {
+    case CONV1D_ACTIVATION_SOFTMAX:
+    case CONV1D_ACTIVATION_LOG_SOFTMAX:
+    case CONV1D_ACTIVATION_SPARSEMAX: {
+      std::vector<float> s(static_cast<std::size_t>(d2));
+      std::vector<double> scratch(a == CONV1D_ACTIVATION_SPARSEMAX ? static_cast<std::size_t>(d2) : 0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* zr = z + r * d2;
+        const float* dyr = dy + r * d2;
+        float* dzr = dz + r * d2;
+        if (a == CONV1D_ACTIVATION_SOFTMAX) softmax_backward_row(zr, dyr, dzr, d2, s.data());
+        if (a == CONV1D_ACTIVATION_LOG_SOFTMAX) log_softmax_backward_row(zr, dyr, dzr, d2, s.data());
+        if (a == CONV1D_ACTIVATION_SPARSEMAX) sparsemax_backward_row(zr, dyr, dzr, d2, s.data(), scratch.data());
+      }
+      return;
+    }
+    case CONV1D_ACTIVATION_GLU: {
+      // out = a * sigmoid(b): d/da = sigmoid(b), d/db = a * sigmoid(b) * (1 - sigmoid(b)).
+      const int64_t h = d2 / 2;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* za = z + r * d2;
+        const float* dyr = dy + r * h;
+        float* dza = dz + r * d2;
+        for (int64_t i = 0; i < h; ++i) {
+          const float av = za[i], sb = sigmoid_f(za[h + i]), g = dyr[i];
+          dza[i] = g * sb;
+          dza[h + i] = g * av * sb * (1.0f - sb);
+        }
+      }
+      return;
+    }
+    case CONV1D_ACTIVATION_THRESHOLD:
+      fail(CONV1D_ERROR_UNSUPPORTED, kThresholdMessage);
+    default: {
+      // Axis-wise entries are never reached: the cases above take them.
+      static constexpr auto table = chain_table(std::make_integer_sequence<int, kActivationCount>{});
+      table[a](z, dy, dz, rows * d2);
+      return;
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-// Keras 3 built-in activations: names, forward (elementwise and axis-wise).
+// Keras 3 built-in activations: names, forward (elementwise and axis-wise)
+// and their derivatives for the backward pass.
 #pragma once
 
 #include <conv1d/conv1d.h>
@@ -36,5 +37,14 @@ void apply_elementwise(conv1d_activation a, float* v, std::size_t n);
 // (in place) for every activation, glu included. For glu d2 must be even
 // (callers validate).
 void apply_activation(conv1d_activation a, const float* src, float* dst, int64_t d0, int64_t d1, int64_t d2);
+
+// The chain rule through apply_activation: z is the conv+bias output
+// (d0, d1, d2), dy the gradient of the loss with respect to the activation's
+// output ((d0, d1, d2/2) for glu), and dz receives dy * d act / dz, shape
+// (d0, d1, d2). dz may equal z. At the kinks of piecewise activations the
+// derivative is TensorFlow's: relu'(0) = 0, relu6 and hard_tanh take 0 at
+// both ends, hard/soft_shrink 0 at +-0.5.
+void activation_backward(conv1d_activation a, const float* z, const float* dy, float* dz, int64_t d0, int64_t d1,
+                         int64_t d2);
 
 }  // namespace conv1d

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "constraints.hpp"
 #include "initializers.hpp"
+#include "regularizers.hpp"
 
 namespace conv1d {
 
@@ -27,6 +29,12 @@ struct LayerConfig {
   Initializer kernel_initializer;  // GlorotUniform
   Initializer bias_initializer = Initializer::parse("zeros");
   int64_t seed = -1;  // -1: a random seed is drawn at build
+  Regularizer kernel_regularizer, bias_regularizer, activity_regularizer;
+  Constraint kernel_constraint, bias_constraint;
+  int64_t lora_rank = 0;  // 0: off. On a built layer, the rank LoRA runs with.
+  double lora_alpha = 0.0;
+  bool has_lora_alpha = false;  // else alpha reads as lora_rank
+  bool trainable = true;
   conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
   bool verbose = false;
   int64_t num_threads = 0;                 // 0: all available cores
@@ -37,6 +45,8 @@ struct LayerConfig {
   // Checks the combination as Keras' constructor does (the checks on single
   // values happen where they are set). Throws Error.
   void validate() const;
+
+  double lora_scale() const { return (has_lora_alpha ? lora_alpha : static_cast<double>(lora_rank)) / lora_rank; }
 };
 
 // The defaults Keras and the environment give a new layer: data_format from

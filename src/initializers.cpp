@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "keras_object.hpp"
 
 namespace conv1d {
 
@@ -98,17 +99,6 @@ std::vector<std::string> allowed_keys(const std::string& c) {
   if (c == "Identity") return {"gain"};
   if (c == "STFT") return {"side", "window", "scaling", "periodic"};
   return {};  // Zeros, Ones
-}
-
-// Python's repr of a shape tuple, for Keras-like messages: (), (5,), (3, 4).
-std::string shape_repr(const std::vector<int64_t>& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  if (shape.size() == 1) s += ",";
-  return s + ")";
 }
 
 [[noreturn]] void wrong_type(const std::string& cls, const std::string& key, const char* expected, const json& v) {
@@ -389,45 +379,15 @@ std::vector<double> signed_q(std::vector<double> a, size_t m, size_t n) {
 Initializer::Initializer() : class_name_("GlorotUniform") {}
 
 Initializer Initializer::parse(const std::string& spec) {
-  const size_t first = spec.find_first_not_of(" \t\r\n");
-  std::string cls_id = spec;
-  json config = json::object();
-  if (first != std::string::npos && spec[first] == '{') {
-    json j;
-    try {
-      j = json::parse(spec);
-    } catch (const json::exception& e) {
-      fail(CONV1D_ERROR_PARSE, e.what());
-    }
-    auto it = j.find("class_name");
-    if (it == j.end() || !it->is_string()) {
-      fail(CONV1D_ERROR_PARSE, "Initializer JSON needs a string \"class_name\": " + j.dump());
-    }
-    cls_id = it->get<std::string>();
-    for (const char* k : {"module", "registered_name"}) {
-      auto m = j.find(k);
-      if (m != j.end() && !m->is_null() && !m->is_string()) {
-        fail(CONV1D_ERROR_PARSE, std::string("Initializer JSON: \"") + k + "\" must be a string or null");
-      }
-    }
-    // Keras reads `config["config"] or {}`; other top-level keys it ignores.
-    auto c = j.find("config");
-    if (c != j.end() && !c->is_null()) {
-      if (!c->is_object()) fail(CONV1D_ERROR_PARSE, "Initializer JSON: \"config\" must be an object, got " + c->dump());
-      config = *c;
-    }
-  }
+  const KerasObject obj = parse_keras_object(spec, "Initializer");
+  const std::string& cls_id = obj.class_name;
+  const json& config = obj.config;
   const char* cls_ptr = canonical_class(cls_id);
   if (!cls_ptr) unknown_identifier(cls_id);
   const std::string cls = cls_ptr;
 
   // Keras raises TypeError for keyword arguments the constructor lacks.
-  const std::vector<std::string> allowed = allowed_keys(cls);
-  for (auto it = config.begin(); it != config.end(); ++it) {
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      fail(CONV1D_ERROR_PARSE, "Initializer " + cls + ": unexpected config key '" + it.key() + "'");
-    }
-  }
+  check_config_keys(obj, cls, allowed_keys(cls), "Initializer");
   auto get = [&config](const char* key) -> const json* {
     auto it = config.find(key);
     return it == config.end() ? nullptr : &*it;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -10,6 +11,7 @@
 #include "dispatch/cpu.hpp"
 #include "dispatch/dispatch.hpp"
 #include "error.hpp"
+#include "kernels/backward.hpp"
 #include "runtime/aligned.hpp"
 #include "runtime/thread_pool.hpp"
 
@@ -97,6 +99,22 @@ const char* param_name(conv1d_param p) {
       return "find";
     case CONV1D_PARAM_NAME:
       return "name";
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+      return "kernel_regularizer";
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+      return "bias_regularizer";
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+      return "activity_regularizer";
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+      return "kernel_constraint";
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
+      return "bias_constraint";
+    case CONV1D_PARAM_LORA_RANK:
+      return "lora_rank";
+    case CONV1D_PARAM_LORA_ALPHA:
+      return "lora_alpha";
+    case CONV1D_PARAM_TRAINABLE:
+      return "trainable";
     default:
       break;
   }
@@ -150,9 +168,15 @@ void Layer::require_unbuilt(const char* what) const {
 void Layer::commit(const LayerConfig& next) {
   next.validate();
   Packing packing;
-  if (built_) packing = pack(next, in_channels_, kernel_, bias_);
+  std::vector<float> effective;
+  if (built_) {
+    // lora_alpha may have changed the kernel the convolution uses.
+    if (!lora_a_.empty()) effective = merged_kernel(next, weights());
+    packing = pack(next, in_channels_, lora_a_.empty() ? kernel_ : effective, bias_);
+  }
   cfg_ = next;
   packed_ = std::move(packing);
+  effective_.swap(effective);
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
 }
@@ -171,15 +195,51 @@ Layer::Packing Layer::pack(const LayerConfig& cfg, int64_t in_channels, const st
   return out;
 }
 
-void Layer::install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias) {
-  Packing packing = pack(cfg_, in_channels, kernel, bias);
-  kernel_.swap(kernel);
-  bias_.swap(bias);
+Layer::Weights Layer::weights() const { return Weights{in_channels_, kernel_, bias_, lora_a_, lora_b_}; }
+
+std::vector<float> Layer::merged_kernel(const LayerConfig& cfg, const Weights& w) {
+  if (w.lora_a.empty()) return {};
+  const int64_t r = cfg.lora_rank, F = cfg.filters;
+  const int64_t rows = static_cast<int64_t>(w.kernel.size()) / F;
+  const double scale = cfg.lora_scale();
+  std::vector<float> out(w.kernel.size());
+  std::vector<double> acc(static_cast<size_t>(F));
+  for (int64_t i = 0; i < rows; ++i) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t q = 0; q < r; ++q) {
+      const double a = w.lora_a[i * r + q];
+      const float* b = w.lora_b.data() + q * F;
+      for (int64_t f = 0; f < F; ++f) acc[f] += a * b[f];
+    }
+    for (int64_t f = 0; f < F; ++f) out[i * F + f] = static_cast<float>(w.kernel[i * F + f] + scale * acc[f]);
+  }
+  return out;
+}
+
+void Layer::install(Weights w) { install(std::move(w), cfg_); }
+
+void Layer::install(Weights w, LayerConfig cfg) {
+  std::vector<float> effective = merged_kernel(cfg, w);
+  Packing packing = pack(cfg, w.in_channels, w.lora_a.empty() ? w.kernel : effective, w.bias);
+  cfg_ = std::move(cfg);
+  kernel_.swap(w.kernel);
+  bias_.swap(w.bias);
+  lora_a_.swap(w.lora_a);
+  lora_b_.swap(w.lora_b);
+  effective_.swap(effective);
   packed_ = std::move(packing);
-  in_channels_ = in_channels;
+  in_channels_ = w.in_channels;
   built_ = true;
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
+}
+
+void Layer::install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias) {
+  Weights w = weights();
+  w.in_channels = in_channels;
+  w.kernel.swap(kernel);
+  w.bias.swap(bias);
+  install(std::move(w));
 }
 
 void Layer::set_int(conv1d_param p, int64_t v) {
@@ -258,9 +318,33 @@ void Layer::set_int(conv1d_param p, int64_t v) {
       check_flag("find", v);
       next.find = v != 0;
       break;
+    case CONV1D_PARAM_TRAINABLE:
+      check_flag("trainable", v);
+      next.trainable = v != 0;
+      break;
+    case CONV1D_PARAM_LORA_ALPHA:
+      return set_double(p, static_cast<double>(v));
+    case CONV1D_PARAM_LORA_RANK: {
+      if (v < 0 || v > kMaxDim)
+        fail(CONV1D_ERROR_INVALID_VALUE, "lora_rank must be 0 (off) or a positive rank; received " + str(v));
+      if (!built_) {
+        next.lora_rank = v;
+        break;
+      }
+      if (v == 0 && lora_a_.empty()) break;
+      Weights w = weights();
+      enable_lora(next, w, v);  // Keras' enable_lora on a built layer
+      next.validate();
+      return install(std::move(w), std::move(next));
+    }
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
       wrong_type(p, "an integer; use conv1d_set_string");
     default:
       unknown_param(p);
@@ -268,7 +352,14 @@ void Layer::set_int(conv1d_param p, int64_t v) {
   commit(next);
 }
 
-void Layer::set_double(conv1d_param p, double) {
+void Layer::set_double(conv1d_param p, double v) {
+  if (p == CONV1D_PARAM_LORA_ALPHA) {
+    if (!std::isfinite(v)) fail(CONV1D_ERROR_INVALID_VALUE, "lora_alpha must be finite; received " + std::to_string(v));
+    LayerConfig next = cfg_;
+    next.lora_alpha = v;
+    next.has_lora_alpha = true;
+    return commit(next);
+  }
   if (!param_name(p)) unknown_param(p);
   wrong_type(p, "a floating-point parameter");
 }
@@ -298,6 +389,24 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
       break;
     case CONV1D_PARAM_MAX_ISA:
       next.max_isa = parse_isa(v.c_str());
+      break;
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+      next.kernel_regularizer = Regularizer::parse(v);
+      break;
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+      next.bias_regularizer = Regularizer::parse(v);
+      break;
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+      next.activity_regularizer = Regularizer::parse(v);
+      break;
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+      next.kernel_constraint = Constraint::parse(v);
+      if (next.kernel_constraint.active() && !lora_a_.empty())
+        fail(CONV1D_ERROR_INVALID_STATE, "Lora is incompatible with kernel constraints: layer '" + cfg_.name +
+                                             "' has LoRA enabled, so it cannot take a kernel_constraint");
+      break;
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
+      next.bias_constraint = Constraint::parse(v);
       break;
     case CONV1D_PARAM_NAME:
       if (v.empty()) fail(CONV1D_ERROR_INVALID_VALUE, "name must not be empty");
@@ -350,9 +459,20 @@ int64_t Layer::get_int(conv1d_param p) const {
       return cfg_.max_isa;
     case CONV1D_PARAM_FIND:
       return cfg_.find ? 1 : 0;
+    case CONV1D_PARAM_LORA_RANK:
+      return cfg_.lora_rank;
+    case CONV1D_PARAM_TRAINABLE:
+      return cfg_.trainable ? 1 : 0;
+    case CONV1D_PARAM_LORA_ALPHA:
+      wrong_type(p, "an integer; use conv1d_get_double");
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
       wrong_type(p, "an integer; use conv1d_get_string");
     default:
       unknown_param(p);
@@ -360,6 +480,7 @@ int64_t Layer::get_int(conv1d_param p) const {
 }
 
 double Layer::get_double(conv1d_param p) const {
+  if (p == CONV1D_PARAM_LORA_ALPHA) return cfg_.has_lora_alpha ? cfg_.lora_alpha : static_cast<double>(cfg_.lora_rank);
   if (!param_name(p)) unknown_param(p);
   wrong_type(p, "a floating-point parameter");
 }
@@ -382,6 +503,16 @@ std::string Layer::get_string(conv1d_param p) const {
       return isa_name(cfg_.max_isa);
     case CONV1D_PARAM_NAME:
       return cfg_.name;
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+      return cfg_.kernel_regularizer.to_json();
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+      return cfg_.bias_regularizer.to_json();
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+      return cfg_.activity_regularizer.to_json();
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+      return cfg_.kernel_constraint.to_json();
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
+      return cfg_.bias_constraint.to_json();
     default:
       if (!param_name(p)) unknown_param(p);
       wrong_type(p, "a string; use conv1d_get_int");
@@ -409,7 +540,11 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
     case CONV1D_PARAM_USE_BIAS:
     case CONV1D_PARAM_VERBOSE:
     case CONV1D_PARAM_FIND:
+    case CONV1D_PARAM_TRAINABLE:
       *lo = 0, *hi = 1;
+      return;
+    case CONV1D_PARAM_LORA_RANK:
+      *lo = 0, *hi = kMaxDim;
       return;
     case CONV1D_PARAM_NUM_THREADS:
       *lo = 0, *hi = 4096;
@@ -429,6 +564,12 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
+    case CONV1D_PARAM_KERNEL_REGULARIZER:
+    case CONV1D_PARAM_BIAS_REGULARIZER:
+    case CONV1D_PARAM_ACTIVITY_REGULARIZER:
+    case CONV1D_PARAM_KERNEL_CONSTRAINT:
+    case CONV1D_PARAM_BIAS_CONSTRAINT:
+    case CONV1D_PARAM_LORA_ALPHA:
       wrong_type(p, "an integer parameter");
     default:
       unknown_param(p);
@@ -461,7 +602,14 @@ void Layer::build(int64_t in_channels) {
   cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
   // The bias gets its own stream so that kernel and bias are not correlated.
   if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
-  install(in_channels, std::move(kernel), std::move(bias));
+  // Rebuilding starts from fresh weights; lora_rank set before build enables LoRA now, as Keras' build() does.
+  Weights w{in_channels, std::move(kernel), std::move(bias), {}, {}};
+  if (cfg_.lora_rank > 0) {
+    LayerConfig next = cfg_;
+    enable_lora(next, w, cfg_.lora_rank);
+    return install(std::move(w), std::move(next));
+  }
+  install(std::move(w));
 }
 
 void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
@@ -495,6 +643,13 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
   }
   if (want_bias && !bias) fail(CONV1D_ERROR_NULL_POINTER, "bias is NULL but use_bias is on");
   std::vector<float> k(kernel, kernel + kernel_len), b(bias ? bias : kernel, (bias ? bias : kernel) + want_bias);
+  if (!built_ && cfg_.lora_rank > 0) {
+    // Setting weights builds the layer, which enables LoRA as build() does.
+    Weights w{cin, std::move(k), std::move(b), {}, {}};
+    LayerConfig next = cfg_;
+    enable_lora(next, w, cfg_.lora_rank);
+    return install(std::move(w), std::move(next));
+  }
   install(cin, std::move(k), std::move(b));
 }
 
@@ -580,7 +735,7 @@ Plan Layer::find_plan(const ConvProblem& p, const float* x, float* y) const {
     double t = 0;
     for (int rep = 0; rep < 3; ++rep) {
       const auto t0 = std::chrono::steady_clock::now();
-      execute(c, p, x, kernel_.data(), bias, packed, CONV1D_ACTIVATION_LINEAR, y);
+      execute(c, p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, y);
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (rep == 1 || (rep == 2 && dt < t)) t = dt;
     }
@@ -609,10 +764,8 @@ std::string Layer::describe_plan(int64_t batch, int64_t steps) const {
   return plan_line(p, plan_for(p));
 }
 
-void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
-                    size_t y_len) const {
+int64_t Layer::check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const {
   if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
-  if (!y) fail(CONV1D_ERROR_NULL_POINTER, "y is NULL");
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   if (steps <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "steps must be positive; received steps=" + str(steps));
   if (channels <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "channels must be positive; received channels=" + str(channels));
@@ -629,13 +782,22 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
              (first ? "(" + str(batch) + ", " + str(channels) + ", " + str(steps) + ")"
                     : "(" + str(batch) + ", " + str(steps) + ", " + str(channels) + ")"));
   }
-  int64_t shape[3];
-  size_t y_count = 0;
-  output_shape(batch, steps, shape, &y_count);
   if (x_len < static_cast<uint64_t>(x_count)) {
     fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
          "x_len=" + std::to_string(x_len) + " but the input shape needs " + str(x_count) + " floats");
   }
+  return x_count;
+}
+
+void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
+                    size_t y_len) const {
+  if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
+  if (!y) fail(CONV1D_ERROR_NULL_POINTER, "y is NULL");
+  const int64_t x_count = check_input(x, x_len, batch, steps, channels);
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  int64_t shape[3];
+  size_t y_count = 0;
+  output_shape(batch, steps, shape, &y_count);
   if (y_len < y_count) {
     fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len=" + std::to_string(y_len) + " but the output shape (" + str(shape[0]) +
                                             ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
@@ -662,10 +824,350 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
     }
     if (!found) plan = find_plan(p, x, conv_out);
   }
-  const bool fused = execute(plan, p, x, kernel_.data(), bias, packed, cfg_.activation, conv_out);
+  const bool fused = execute(plan, p, x, compute_kernel(), bias, packed, cfg_.activation, conv_out);
   if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) {
     apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
   }
+}
+
+// ---- training ------------------------------------------------------------
+
+namespace {
+
+constexpr uint32_t kKnownFlags = CONV1D_BACKWARD_REGULARIZERS | CONV1D_BACKWARD_ACCUMULATE;
+
+void check_flags(uint32_t flags) {
+  if (flags & ~kKnownFlags)
+    fail(
+        CONV1D_ERROR_INVALID_VALUE, "unknown flag bits 0x" + [&] {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "%x", flags & ~kKnownFlags);
+          return std::string(buf);
+        }() + " in flags; known: CONV1D_BACKWARD_REGULARIZERS (1), CONV1D_BACKWARD_ACCUMULATE (2)");
+}
+
+struct Span {
+  const void* p;
+  size_t bytes;
+  const char* name;
+};
+
+// Outputs may overlap neither each other nor the inputs.
+void check_disjoint(const std::vector<Span>& outputs, const std::vector<Span>& inputs) {
+  auto overlap = [](const Span& a, const Span& b) {
+    const auto a0 = reinterpret_cast<uintptr_t>(a.p), b0 = reinterpret_cast<uintptr_t>(b.p);
+    return a.p && b.p && a.bytes && b.bytes && a0 < b0 + b.bytes && b0 < a0 + a.bytes;
+  };
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (overlap(outputs[i], outputs[j]))
+        fail(CONV1D_ERROR_INVALID_VALUE,
+             std::string(outputs[i].name) + " and " + outputs[j].name + " overlap; each output needs its own buffer");
+    for (const Span& in : inputs)
+      if (overlap(outputs[i], in))
+        fail(CONV1D_ERROR_INVALID_VALUE,
+             std::string(outputs[i].name) + " overlaps the input " + in.name + "; outputs need their own buffers");
+  }
+}
+
+void add_into(float* dst, const std::vector<float>& src) {
+  for (size_t i = 0; i < src.size(); ++i) dst[i] += src[i];
+}
+
+}  // namespace
+
+std::vector<int64_t> Layer::kernel_shape() const {
+  return {cfg_.kernel_size, in_channels_ / cfg_.groups, cfg_.filters};
+}
+
+void Layer::enable_lora(LayerConfig& next, Weights& w, int64_t rank) const {
+  if (cfg_.kernel_constraint.active()) {
+    fail(CONV1D_ERROR_INVALID_STATE,
+         "Lora is incompatible with kernel constraints. In order to enable lora on this layer, remove the "
+         "`kernel_constraint` argument.");
+  }
+  if (!w.lora_a.empty())
+    fail(CONV1D_ERROR_INVALID_STATE, "lora is already enabled. This can only be done once per layer.");
+  const int64_t cg = w.in_channels / cfg_.groups;
+  const int64_t a_count =
+      checked_mul(checked_mul(cfg_.kernel_size, cg, "lora_kernel_a size"), rank, "lora_kernel_a size");
+  const int64_t b_count = checked_mul(rank, cfg_.filters, "lora_kernel_b size");
+  std::vector<float> a(static_cast<size_t>(a_count)), b(static_cast<size_t>(b_count), 0.0f);
+  // Keras: A from he_uniform, B zeros, so the layer's output is unchanged at first.
+  const uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed) + 2
+                                       : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+  Initializer::parse("he_uniform").fill(a.data(), {cfg_.kernel_size, cg, rank}, seed);
+  w.lora_a.swap(a);
+  w.lora_b.swap(b);
+  next.lora_rank = rank;
+}
+
+void Layer::check_gradient_buffer(const float* p, size_t len, size_t need, const char* name) const {
+  if (p && len < need) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+         std::string(name) + "_len=" + std::to_string(len) + " but it needs " + std::to_string(need) + " floats");
+  }
+}
+
+void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, const float* dy,
+                     size_t dy_len, float* dx, size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
+                     size_t dbias_len, uint32_t flags) const {
+  check_flags(flags);
+  if (!dy) fail(CONV1D_ERROR_NULL_POINTER, "dy is NULL");
+  const int64_t x_count = check_input(x, x_len, batch, steps, channels);
+  int64_t shape[3];
+  size_t y_count = 0;
+  output_shape(batch, steps, shape, &y_count);
+  if (dy_len < y_count) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "dy_len=" + std::to_string(dy_len) + " but the output shape (" + str(shape[0]) +
+                                            ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
+                                            std::to_string(y_count) + " floats");
+  }
+  if (dbias && !cfg_.use_bias)
+    fail(CONV1D_ERROR_INVALID_VALUE,
+         "layer '" + cfg_.name + "' has use_bias=0, so there is no bias gradient: pass NULL");
+  check_gradient_buffer(dx, dx_len, static_cast<size_t>(x_count), "dx");
+  check_gradient_buffer(dkernel, dkernel_len, kernel_.size(), "dkernel");
+  check_gradient_buffer(dbias, dbias_len, bias_.size(), "dbias");
+  check_disjoint({{dx, static_cast<size_t>(x_count) * sizeof(float), "dx"},
+                  {dkernel, kernel_.size() * sizeof(float), "dkernel"},
+                  {dbias, bias_.size() * sizeof(float), "dbias"}},
+                 {{x, static_cast<size_t>(x_count) * sizeof(float), "x"}, {dy, y_count * sizeof(float), "dy"}});
+
+  const bool regs = flags & CONV1D_BACKWARD_REGULARIZERS;
+  const bool accumulate = flags & CONV1D_BACKWARD_ACCUMULATE;
+  const std::vector<int64_t> out_shape{shape[0], shape[1], shape[2]};
+  const bool activity = regs && cfg_.activity_regularizer.active();
+  const bool kernel_reg = regs && dkernel && cfg_.trainable && lora_a_.empty() && cfg_.kernel_regularizer.active();
+  const bool bias_reg = regs && dbias && cfg_.trainable && cfg_.bias_regularizer.active();
+  // Regularizers that cannot run (OrthogonalRegularizer) fail before anything is written.
+  if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, out_shape);
+  if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, kernel_shape());
+  if (bias_reg) cfg_.bias_regularizer.penalty(nullptr, 0, {cfg_.filters});
+
+  const Geometry g = compute_geometry(cfg_, steps);
+  const ConvProblem p = problem_for(batch, steps, g);
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  const int64_t d0 = batch, d1 = first ? cfg_.filters : g.out_steps, d2 = first ? g.out_steps : cfg_.filters;
+  const size_t z_count = static_cast<size_t>(d0 * d1 * d2);
+
+  // Every buffer is allocated before any output is written.
+  std::vector<float> z, act_out, dy_total, dx_tmp, dk_tmp, db_tmp;
+  const bool need_z = cfg_.activation != CONV1D_ACTIVATION_LINEAR || activity;
+  if (need_z) z.resize(z_count);
+  if (activity) act_out.resize(y_count), dy_total.resize(y_count);
+  if (accumulate) {
+    if (dx) dx_tmp.resize(static_cast<size_t>(x_count));
+    if (dkernel) dk_tmp.resize(kernel_.size());
+    if (dbias) db_tmp.resize(bias_.size());
+  }
+  float* dx_out = accumulate ? dx_tmp.data() : dx;
+  float* dk_out = accumulate ? dk_tmp.data() : dkernel;
+  float* db_out = accumulate ? db_tmp.data() : dbias;
+  if (!dx) dx_out = nullptr;
+  if (!dkernel) dk_out = nullptr;
+  if (!dbias) db_out = nullptr;
+
+  const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
+  const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
+  const float* dz = dy;
+  if (need_z) {
+    // The pre-activation output, recomputed: nothing is kept between calls.
+    execute(plan_for(p), p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, z.data());
+    const float* dy_act = dy;
+    if (activity) {
+      apply_activation(cfg_.activation, z.data(), act_out.data(), d0, d1, d2);
+      std::copy(dy, dy + y_count, dy_total.begin());
+      cfg_.activity_regularizer.add_gradient(act_out.data(), dy_total.data(), y_count, out_shape,
+                                             1.0 / static_cast<double>(batch));
+      dy_act = dy_total.data();
+    }
+    activation_backward(cfg_.activation, z.data(), dy_act, z.data(), d0, d1, d2);
+    dz = z.data();
+  }
+  if (dx_out || dk_out) {
+    const Plan plan = make_backward_plan(p, exec_config());
+    if (cfg_.verbose) std::fprintf(stderr, "%s (backward)\n", plan_line(p, plan).c_str());
+    execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out);
+  }
+  if (db_out) backward_bias(p, dz, db_out);
+  if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kernel_shape(), 1.0);
+  if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
+  if (accumulate) {
+    if (dx) add_into(dx, dx_tmp);
+    if (dkernel) add_into(dkernel, dk_tmp);
+    if (dbias) add_into(dbias, db_tmp);
+  }
+}
+
+double Layer::regularization_loss(const float* y, size_t y_len, int64_t batch, int64_t steps) const {
+  double total = 0.0;
+  if (built_ && cfg_.trainable) {
+    const Regularizer& kr = cfg_.kernel_regularizer;
+    if (lora_a_.empty()) {
+      total += kr.penalty(kernel_.data(), kernel_.size(), kernel_shape());
+    } else {
+      // Keras gives the LoRA factors the kernel regularizer; the frozen kernel has none.
+      const int64_t r = cfg_.lora_rank;
+      total += kr.penalty(lora_a_.data(), lora_a_.size(), {cfg_.kernel_size, in_channels_ / cfg_.groups, r});
+      total += kr.penalty(lora_b_.data(), lora_b_.size(), {r, cfg_.filters});
+    }
+    if (cfg_.use_bias) total += cfg_.bias_regularizer.penalty(bias_.data(), bias_.size(), {cfg_.filters});
+  }
+  if (y) {
+    int64_t shape[3];
+    size_t count = 0;
+    output_shape(batch, steps, shape, &count);
+    if (y_len < count)
+      fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
+           "y_len=" + std::to_string(y_len) + " but the output needs " + std::to_string(count) + " floats");
+    // Keras divides the activity penalty by the batch size (divide_no_nan).
+    total += cfg_.activity_regularizer.penalty(y, count, {shape[0], shape[1], shape[2]}) / static_cast<double>(batch);
+  }
+  return total;
+}
+
+void Layer::apply_constraints() {
+  require_built();
+  if (!cfg_.trainable) return;  // the optimizer only updates trainable weights
+  Weights w = weights();
+  if (lora_a_.empty()) cfg_.kernel_constraint.apply(w.kernel.data(), kernel_shape());
+  if (cfg_.use_bias) cfg_.bias_constraint.apply(w.bias.data(), {cfg_.filters});
+  install(std::move(w));
+}
+
+size_t Layer::weight_size(conv1d_weight which) const {
+  require_built();
+  switch (which) {
+    case CONV1D_WEIGHT_KERNEL:
+      return kernel_.size();
+    case CONV1D_WEIGHT_BIAS:
+      return bias_.size();
+    case CONV1D_WEIGHT_LORA_A:
+      return lora_a_.size();
+    case CONV1D_WEIGHT_LORA_B:
+      return lora_b_.size();
+    default:
+      fail(CONV1D_ERROR_INVALID_VALUE,
+           "weight must be a conv1d_weight value (0..3); received " + str(static_cast<int64_t>(which)));
+  }
+}
+
+namespace {
+
+const char* weight_name(conv1d_weight which) {
+  switch (which) {
+    case CONV1D_WEIGHT_KERNEL:
+      return "kernel";
+    case CONV1D_WEIGHT_BIAS:
+      return "bias";
+    case CONV1D_WEIGHT_LORA_A:
+      return "lora_kernel_a";
+    default:
+      return "lora_kernel_b";
+  }
+}
+
+}  // namespace
+
+void Layer::get_weight(conv1d_weight which, float* data, size_t len) const {
+  const size_t n = weight_size(which);
+  if (n == 0) {
+    fail(CONV1D_ERROR_INVALID_VALUE, std::string("layer '") + cfg_.name + "' has no " + weight_name(which) +
+                                         (which == CONV1D_WEIGHT_BIAS ? " (use_bias=0)" : " (LoRA is not enabled)"));
+  }
+  if (!data) fail(CONV1D_ERROR_NULL_POINTER, "data is NULL");
+  if (len < n)
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "len=" + std::to_string(len) + " is shorter than the " + std::to_string(n) +
+                                            " values of " + weight_name(which));
+  const std::vector<float>& src = which == CONV1D_WEIGHT_KERNEL   ? kernel_
+                                  : which == CONV1D_WEIGHT_BIAS   ? bias_
+                                  : which == CONV1D_WEIGHT_LORA_A ? lora_a_
+                                                                  : lora_b_;
+  std::copy(src.begin(), src.end(), data);
+}
+
+void Layer::set_weight(conv1d_weight which, const float* data, size_t len) {
+  const size_t n = weight_size(which);
+  if (n == 0) {
+    fail(CONV1D_ERROR_INVALID_VALUE, std::string("layer '") + cfg_.name + "' has no " + weight_name(which) +
+                                         (which == CONV1D_WEIGHT_BIAS ? " (use_bias=0)" : " (LoRA is not enabled)"));
+  }
+  if (!data) fail(CONV1D_ERROR_NULL_POINTER, "data is NULL");
+  if (len != n)
+    fail(CONV1D_ERROR_LENGTH_MISMATCH, "len=" + std::to_string(len) + " but " + weight_name(which) + " of layer '" +
+                                           cfg_.name + "' has exactly " + std::to_string(n) + " values");
+  Weights w = weights();
+  std::vector<float>& dst = which == CONV1D_WEIGHT_KERNEL   ? w.kernel
+                            : which == CONV1D_WEIGHT_BIAS   ? w.bias
+                            : which == CONV1D_WEIGHT_LORA_A ? w.lora_a
+                                                            : w.lora_b;
+  std::copy(data, data + n, dst.begin());
+  install(std::move(w));
+}
+
+void Layer::lora_gradients(const float* dkernel, size_t dkernel_len, float* da, size_t da_len, float* db, size_t db_len,
+                           uint32_t flags) const {
+  check_flags(flags);
+  require_built();
+  if (lora_a_.empty())
+    fail(CONV1D_ERROR_INVALID_STATE, "layer '" + cfg_.name + "' does not have LoRA enabled: set lora_rank first");
+  if (!dkernel) fail(CONV1D_ERROR_NULL_POINTER, "dkernel is NULL");
+  if (dkernel_len < kernel_.size())
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "dkernel_len=" + std::to_string(dkernel_len) + " but the kernel has " +
+                                            std::to_string(kernel_.size()) + " values");
+  check_gradient_buffer(da, da_len, lora_a_.size(), "da");
+  check_gradient_buffer(db, db_len, lora_b_.size(), "db");
+  check_disjoint({{da, lora_a_.size() * sizeof(float), "da"}, {db, lora_b_.size() * sizeof(float), "db"}},
+                 {{dkernel, kernel_.size() * sizeof(float), "dkernel"}});
+  const int64_t r = cfg_.lora_rank, F = cfg_.filters, rows = static_cast<int64_t>(kernel_.size()) / F;
+  const bool regs = (flags & CONV1D_BACKWARD_REGULARIZERS) && cfg_.trainable && cfg_.kernel_regularizer.active();
+  const std::vector<int64_t> a_shape{cfg_.kernel_size, in_channels_ / cfg_.groups, r}, b_shape{r, F};
+  if (regs) cfg_.kernel_regularizer.penalty(nullptr, 0, a_shape);
+  const double s = cfg_.lora_scale();
+  std::vector<float> ga(da ? lora_a_.size() : 0), gb(db ? lora_b_.size() : 0);
+  if (da) {
+    // dA = s G B^T: row i of G against each row of B.
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* gi = dkernel + i * F;
+      for (int64_t q = 0; q < r; ++q) {
+        const float* bq = lora_b_.data() + q * F;
+        double sum = 0.0;
+        for (int64_t f = 0; f < F; ++f) sum += static_cast<double>(gi[f]) * bq[f];
+        ga[i * r + q] = static_cast<float>(s * sum);
+      }
+    }
+    if (regs) cfg_.kernel_regularizer.add_gradient(lora_a_.data(), ga.data(), ga.size(), a_shape, 1.0);
+  }
+  if (db) {
+    // dB = s A^T G, accumulated row by row of G.
+    std::vector<double> sum(static_cast<size_t>(r * F), 0.0);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* gi = dkernel + i * F;
+      for (int64_t q = 0; q < r; ++q) {
+        const double a = lora_a_[i * r + q];
+        double* out = sum.data() + q * F;
+        for (int64_t f = 0; f < F; ++f) out[f] += a * gi[f];
+      }
+    }
+    for (size_t k = 0; k < gb.size(); ++k) gb[k] = static_cast<float>(s * sum[k]);
+    if (regs) cfg_.kernel_regularizer.add_gradient(lora_b_.data(), gb.data(), gb.size(), b_shape, 1.0);
+  }
+  const bool accumulate = flags & CONV1D_BACKWARD_ACCUMULATE;
+  if (da) accumulate ? add_into(da, ga) : (void)std::copy(ga.begin(), ga.end(), da);
+  if (db) accumulate ? add_into(db, gb) : (void)std::copy(gb.begin(), gb.end(), db);
+}
+
+void Layer::lora_merge() {
+  require_built();
+  if (lora_a_.empty())
+    fail(CONV1D_ERROR_INVALID_STATE, "layer '" + cfg_.name + "' does not have LoRA enabled: nothing to merge");
+  Weights w{in_channels_, effective_, bias_, {}, {}};
+  LayerConfig next = cfg_;
+  next.lora_rank = 0;
+  next.has_lora_alpha = false;
+  next.lora_alpha = 0.0;
+  install(std::move(w), std::move(next));
 }
 
 }  // namespace conv1d

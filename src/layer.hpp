@@ -39,6 +39,19 @@ class Layer {
   void set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len);
   void get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const;
 
+  // Training (capi conv1d_backward and friends; see conv1d.h).
+  void backward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, const float* dy,
+                size_t dy_len, float* dx, size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
+                size_t dbias_len, uint32_t flags) const;
+  double regularization_loss(const float* y, size_t y_len, int64_t batch, int64_t steps) const;
+  void apply_constraints();
+  size_t weight_size(conv1d_weight w) const;
+  void get_weight(conv1d_weight w, float* data, size_t len) const;
+  void set_weight(conv1d_weight w, const float* data, size_t len);
+  void lora_gradients(const float* dkernel, size_t dkernel_len, float* da, size_t da_len, float* db, size_t db_len,
+                      uint32_t flags) const;
+  void lora_merge();
+
   const LayerConfig& config() const { return cfg_; }
   // {batch, steps, channels}-independent output shape in the layer's layout.
   void output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const;
@@ -50,6 +63,8 @@ class Layer {
 
  private:
   void require_built() const;
+  // Validates a forward/backward input against the built layer; returns its float count.
+  int64_t check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const;
   void require_unbuilt(const char* what) const;
   // Replaces the configuration after validating it and repacking the
   // weights for it; drops cached plans. Nothing changes if it throws.
@@ -62,8 +77,25 @@ class Layer {
   };
   static Packing pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
                       const std::vector<float>& bias);
-  // Installs new weights (already validated) and their packing.
+  // A complete set of weights. LoRA is on when lora_a is not empty.
+  struct Weights {
+    int64_t in_channels = 0;
+    std::vector<float> kernel, bias, lora_a, lora_b;
+  };
+  Weights weights() const;
+  // Installs new weights (already validated) with cfg's LoRA scale: computes
+  // the kernel the convolution uses and its packing first, so nothing
+  // changes if that throws.
+  void install(Weights w);
+  // The same, also replacing the configuration (for changes that shape weights).
+  void install(Weights w, LayerConfig cfg);
   void install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias);
+  // kernel + scale * A B, or empty without LoRA.
+  static std::vector<float> merged_kernel(const LayerConfig& cfg, const Weights& w);
+  const float* compute_kernel() const { return lora_a_.empty() ? kernel_.data() : effective_.data(); }
+  std::vector<int64_t> kernel_shape() const;
+  void enable_lora(LayerConfig& next, Weights& w, int64_t rank) const;
+  void check_gradient_buffer(const float* p, size_t len, size_t need, const char* name) const;
   ConvProblem problem_for(int64_t batch, int64_t steps, const Geometry& g) const;
   ExecConfig exec_config() const;
   // The cached plan for p's (batch, steps), made on first use.
@@ -75,8 +107,11 @@ class Layer {
   LayerConfig cfg_;
   bool built_ = false;
   int64_t in_channels_ = 0;
-  std::vector<float> kernel_;  // Keras layout (k, C/G, F)
-  std::vector<float> bias_;    // (F,) or empty
+  std::vector<float> kernel_;     // Keras layout (k, C/G, F)
+  std::vector<float> bias_;       // (F,) or empty
+  std::vector<float> lora_a_;     // (k, C/G, r) with LoRA on, else empty
+  std::vector<float> lora_b_;     // (r, F)
+  std::vector<float> effective_;  // kernel_ + scale * A B with LoRA on
   Packing packed_;
 
   mutable std::mutex plan_mutex_;

@@ -2,7 +2,7 @@
 # Usage: tests/check_exports.sh path/to/libconv1d.so
 #
 # Asserts that the shared library exports only the C API:
-#   * every defined dynamic symbol is conv1d_* (the version node CONV1D_<n>,
+#   * every defined dynamic symbol is conv1d_* (the version nodes CONV1D_<n>[.<m>],
 #     which nm lists as an absolute symbol, is the only exception);
 #   * at least one symbol is exported;
 #   * the SONAME is libconv1d.so.1.
@@ -19,7 +19,7 @@ bad=()
 while read -r _address type name; do
   [[ -n "${name:-}" ]] || continue
   name="${name%%@*}"
-  if [[ "$type" == "A" && "$name" =~ ^CONV1D_[0-9]+$ ]]; then
+  if [[ "$type" == "A" && "$name" =~ ^CONV1D_[0-9]+(\.[0-9]+)?$ ]]; then
     continue  # the version node of the version script
   fi
   if [[ "$name" == conv1d_* ]]; then

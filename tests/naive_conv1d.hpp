@@ -105,9 +105,11 @@ inline bool axiswise(const std::string& a) {
 }
 
 // Full layer: x in the layout of c, w (k, C/G, F), b (F). Returns y in the
-// layout of c (last axis halved for glu); sets *shape.
-inline std::vector<double> forward(const Conv& c, const std::vector<float>& x, int64_t N, int64_t L, int64_t C,
-                                   const std::vector<float>& w, const std::vector<float>& b, int64_t shape[3]) {
+// layout of c (last axis halved for glu); sets *shape. T is float or double
+// (the gradient tests perturb double copies).
+template <class T>
+std::vector<double> forward(const Conv& c, const std::vector<T>& x, int64_t N, int64_t L, int64_t C,
+                            const std::vector<T>& w, const std::vector<T>& b, int64_t shape[3]) {
   const int64_t Lo = out_steps(c, L), pl = pad_left(c, L), F = c.filters, Cg = C / c.groups, Fg = F / c.groups;
   auto X = [&](int64_t n, int64_t t, int64_t ch) -> double {
     if (t < 0 || t >= L) return 0.0;

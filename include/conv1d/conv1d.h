@@ -29,7 +29,11 @@
    bias: (filters,)
    @endverbatim
  *
- * Threads: a built layer is read-only to conv1d_forward and the query
+ * Training (see "Training" below): conv1d_backward gives the gradients,
+ * conv1d_regularization_loss the Keras penalties, conv1d_set_weight writes
+ * an updated weight back, conv1d_apply_constraints projects it.
+ *
+ * Threads: a built layer is read-only to conv1d_forward, conv1d_backward and the query
  * functions, so any number of threads may run one layer at once. Calls that
  * change a layer (set, build, set_weights, destroy) must not run concurrently
  * with any other call on the same layer.
@@ -65,7 +69,7 @@ extern "C" {
  *  conv1d_version_number() to check the header against the loaded library.
  *  @{ */
 #define CONV1D_VERSION_MAJOR 1 /**< Major version of this header: changes only with an ABI break (the soname) */
-#define CONV1D_VERSION_MINOR 0 /**< Minor version of this header: additions */
+#define CONV1D_VERSION_MINOR 1 /**< Minor version of this header: additions */
 #define CONV1D_VERSION_PATCH 0 /**< Patch version of this header: fixes */
 /** This header's version as one number */
 #define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
@@ -152,7 +156,21 @@ typedef enum conv1d_param {
                                               "null" means glorot_uniform, as Keras' None does */
   CONV1D_PARAM_SEED = 203,               /**< int >= 0: seed for initializers that have none; -1 = random */
 
-  /* 300-399: reserved for training (regularizers, constraints, LoRA). */
+  /* 300-399: training. Regularizers and constraints take a Keras name or the JSON of a serialized
+     Keras object (with its arguments), or "null" for none, and read back as that JSON or "null". */
+  CONV1D_PARAM_KERNEL_REGULARIZER = 300,   /**< [kernel_regularizer] "l1", "l2", "l1l2" (factors 0), ... */
+  CONV1D_PARAM_BIAS_REGULARIZER = 301,     /**< [bias_regularizer] */
+  CONV1D_PARAM_ACTIVITY_REGULARIZER = 302, /**< [activity_regularizer], on the output after the activation,
+                                                divided by the batch size */
+  CONV1D_PARAM_KERNEL_CONSTRAINT = 303,    /**< [kernel_constraint] "max_norm", "min_max_norm", "non_neg",
+                                                "unit_norm", or JSON with "axis" etc. */
+  CONV1D_PARAM_BIAS_CONSTRAINT = 304,      /**< [bias_constraint] */
+  CONV1D_PARAM_LORA_RANK = 305,  /**< int >= 0 [lora_rank], default 0 (off). Set before build, LoRA is enabled at
+                                      build; set on a built layer, it enables LoRA now (Keras' enable_lora). */
+  CONV1D_PARAM_LORA_ALPHA = 306, /**< double [lora_alpha]; the low-rank update is scaled by alpha / rank.
+                                      Reads back as lora_rank until set, as in Keras. */
+  CONV1D_PARAM_TRAINABLE = 307,  /**< int 0/1 [trainable], default 1. Weight penalties and constraints only
+                                      apply to trainable weights. */
 
   /* 400-499: execution. Not part of the Keras config. */
   CONV1D_PARAM_ALGORITHM = 400,   /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
@@ -257,6 +275,36 @@ typedef enum conv1d_activation {
   CONV1D_ACTIVATION_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_activation;
 
+/** The weights of a layer, in Keras' order of creation. With LoRA on, the
+ *  kernel is frozen and the factors A and B are trained; the convolution uses
+ *  kernel + (lora_alpha / lora_rank) * A B. */
+typedef enum conv1d_weight {
+  CONV1D_WEIGHT_KERNEL = 0, /**< (kernel_size, in_channels/groups, filters) */
+  CONV1D_WEIGHT_BIAS = 1,   /**< (filters,), absent without use_bias */
+  CONV1D_WEIGHT_LORA_A = 2, /**< (kernel_size, in_channels/groups, lora_rank), present with LoRA on */
+  CONV1D_WEIGHT_LORA_B = 3, /**< (lora_rank, filters), present with LoRA on */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_WEIGHT_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_WEIGHT_ENUM_MAX_ = 0x7FFFFFFF
+} conv1d_weight;
+
+/** Flags of conv1d_backward (bitwise or). */
+typedef enum conv1d_backward_flags {
+  CONV1D_BACKWARD_DEFAULT = 0,
+  /** Add the regularizers' gradients, as Keras adds layer.losses to the
+   *  loss: the kernel and bias penalties' into dkernel and dbias (for
+   *  trainable weights only; not the kernel's while LoRA is on), and the
+   *  activity penalty's (divided by batch) into the output gradient. */
+  CONV1D_BACKWARD_REGULARIZERS = 1,
+  /** Add the gradients into dx, dkernel and dbias instead of overwriting
+   *  them (gradient accumulation over micro-batches). */
+  CONV1D_BACKWARD_ACCUMULATE = 2,
+  /* Not values: see conv1d_status. */
+  CONV1D_BACKWARD_FLAGS_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_BACKWARD_FLAGS_ENUM_MAX_ = 0x7FFFFFFF
+} conv1d_backward_flags;
+
 /** Opaque layer handle. */
 typedef struct conv1d_layer conv1d_layer;
 
@@ -312,7 +360,7 @@ CONV1D_API void conv1d_destroy(conv1d_layer* layer);
  *  @param value the value; conv1d_param_bounds gives the range
  *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_set_int(conv1d_layer* layer, conv1d_param param, int64_t value);
-/** Set a floating-point parameter (none in 1.0 take one; reserved).
+/** Set a floating-point parameter (CONV1D_PARAM_LORA_ALPHA).
  *  @param layer the layer
  *  @param param the parameter
  *  @param value the value
@@ -476,6 +524,86 @@ CONV1D_API conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64
  *  @return CONV1D_OK, CONV1D_ERROR_BUFFER_TOO_SMALL, or another error */
 CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
                                               size_t capacity, size_t* needed);
+
+/* ---- Training ---------------------------------------------------------- */
+
+/** Backward pass. Given the forward's input x (batch, steps, channels in the
+ *  layer's data format) and dy, the gradient of the loss with respect to the
+ *  layer's output (after the activation; conv1d_output_shape's shape), it
+ *  computes any of: dx, the gradient with respect to x (x's shape); dkernel,
+ *  with respect to the kernel the convolution uses (Keras layout; with LoRA
+ *  on, pass it to conv1d_lora_gradients); dbias (filters,). Pass NULL with
+ *  length 0 for a gradient you do not want. `flags` is a combination of
+ *  conv1d_backward_flags.
+ *
+ *  The pre-activation output is recomputed from x (one forward convolution
+ *  and an output-sized float buffer per call; none for a linear activation
+ *  without activity regularizer), so nothing is stored between calls and a
+ *  built layer stays read-only: many threads may run backward at once.
+ *  Derivatives are exact for every activation, the axis-wise ones over the
+ *  last axis; at kinks they follow TensorFlow (relu'(0) = 0). The result is
+ *  the same bits for any thread count. Outputs must not overlap each other,
+ *  x or dy. */
+CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
+                                         int64_t steps, int64_t channels, const float* dy, size_t dy_len, float* dx,
+                                         size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
+                                         size_t dbias_len, uint32_t flags);
+
+/** The regularization loss Keras adds for this layer (layer.losses): the
+ *  kernel and bias penalties of the trainable weights (the LoRA factors take
+ *  the kernel regularizer, as in Keras) plus, when y is not NULL, the
+ *  activity penalty of the output y (from conv1d_forward on an input of
+ *  (batch, steps)) divided by batch. An OrthogonalRegularizer set on any of
+ *  them gives CONV1D_ERROR_UNSUPPORTED: Keras raises too, since no Conv1D
+ *  tensor has rank 2. */
+CONV1D_API conv1d_status conv1d_regularization_loss(const conv1d_layer* layer, const float* y, size_t y_len,
+                                                    int64_t batch, int64_t steps, double* loss);
+
+/** Applies the kernel and bias constraints to the trainable weights in
+ *  place, as a Keras optimizer does after each update. */
+CONV1D_API conv1d_status conv1d_apply_constraints(conv1d_layer* layer);
+
+/** Number of floats in one weight of a built layer (0 when absent). */
+CONV1D_API conv1d_status conv1d_weight_size(const conv1d_layer* layer, conv1d_weight which, size_t* len);
+/** Copy one weight out; `len` must be at least its size. */
+CONV1D_API conv1d_status conv1d_get_weight(const conv1d_layer* layer, conv1d_weight which, float* data, size_t len);
+/** Replace one weight of a built layer; `len` must be exactly its size. This
+ *  is how an optimizer writes back an updated weight. */
+CONV1D_API conv1d_status conv1d_set_weight(conv1d_layer* layer, conv1d_weight which, const float* data, size_t len);
+
+/** With LoRA on: turns dkernel (from conv1d_backward) into the gradients of
+ *  the factors, dA = s dkernel B^T and dB = s A^T dkernel with s = alpha/rank,
+ *  shaped as conv1d_weight_size reports. Either output may be NULL. With
+ *  CONV1D_BACKWARD_REGULARIZERS the kernel regularizer's gradient of each
+ *  factor is added; with CONV1D_BACKWARD_ACCUMULATE the results are added. */
+CONV1D_API conv1d_status conv1d_lora_gradients(const conv1d_layer* layer, const float* dkernel, size_t dkernel_len,
+                                               float* da, size_t da_len, float* db, size_t db_len, uint32_t flags);
+
+/** Folds the LoRA update into the kernel (kernel += alpha/rank * A B) and
+ *  turns LoRA off: lora_rank reads 0 again and the kernel is trainable. */
+CONV1D_API conv1d_status conv1d_lora_merge(conv1d_layer* layer);
+
+/* ---- Keras config ------------------------------------------------------ */
+
+/** Create a layer from Keras 3 JSON: the dict of layer.get_config(), or a
+ *  model's layer entry {"class_name": "Conv1D", "config": {...},
+ *  "build_config": {"input_shape": [null, 10, 128]}}. Every Conv1D argument
+ *  is read, from any Keras 3 version (dtype as a string or a DTypePolicy;
+ *  initializers with or without input_axes/output_axes; regularizers and
+ *  constraints with their arguments; lora_rank/lora_alpha). With a
+ *  build_config the layer is built for its channel count, its weights drawn
+ *  from the initializers. An unknown key, or a value Keras would refuse,
+ *  fails with a message naming the key. Only float32 dtype policies are
+ *  supported (CONV1D_ERROR_UNSUPPORTED otherwise). */
+CONV1D_API conv1d_status conv1d_create_from_config(const char* json, conv1d_layer** out);
+
+/** The layer's get_config() as Keras 3.15 writes it (key order included),
+ *  or with `wrapped` = 1 the model entry with "module", "class_name",
+ *  "registered_name" and, once built, "build_config" (steps unknown: null).
+ *  Execution parameters (algorithm, threads, ...) and the seed are not part
+ *  of it. Buffer rules as conv1d_get_string. */
+CONV1D_API conv1d_status conv1d_get_config(const conv1d_layer* layer, int wrapped, char* buffer, size_t capacity,
+                                           size_t* needed);
 
 /** The best instruction set this CPU offers the kernels (before any
  *  CONV1D_MAX_ISA cap).

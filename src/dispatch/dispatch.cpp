@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "activations.hpp"
+#include "config.hpp"
 #include "dispatch/cpu.hpp"
 #include "error.hpp"
+#include "kernels/backward.hpp"
 #include "kernels/direct_isa.hpp"
 #include "runtime/aligned.hpp"
 #include "runtime/thread_pool.hpp"
@@ -193,6 +195,94 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
     default:
       fail(CONV1D_ERROR_INTERNAL, "execute: bad algorithm " + std::to_string(static_cast<int>(plan.algorithm)));
   }
+}
+
+namespace {
+
+const BackwardKernels& backward_kernels(conv1d_isa isa) {
+  return isa == CONV1D_ISA_AVX512 ? avx512::backward : isa == CONV1D_ISA_AVX2 ? avx2::backward : portable::backward;
+}
+
+// (batch, a, b) -> (batch, b, a), row-major.
+void transpose_items(const float* src, float* dst, int64_t batch, int64_t a, int64_t b) {
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* s = src + n * a * b;
+    float* d = dst + n * a * b;
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t j = 0; j < b; ++j) d[j * a + i] = s[i * b + j];
+  }
+}
+
+bool is_depthwise1(const ConvProblem& p) { return p.cg() == 1 && p.fg() == 1; }
+
+}  // namespace
+
+Plan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
+  Plan plan;
+  const bool gemm_ok = algorithm_supports(CONV1D_ALGORITHM_GEMM, p);
+  conv1d_algorithm a = e.algorithm;
+  if (a == CONV1D_ALGORITHM_GEMM && !gemm_ok) a = CONV1D_ALGORITHM_DIRECT;
+  if (a == CONV1D_ALGORITHM_AUTO) {
+    // A GEMM per (tap, group) needs some rows and columns to be worth its
+    // call; one channel and one filter per group is a vector loop instead.
+    a = !gemm_ok || is_depthwise1(p) || (p.cg() < 4 && p.fg() < 4) ? CONV1D_ALGORITHM_DIRECT : CONV1D_ALGORITHM_GEMM;
+    plan.reason = a == CONV1D_ALGORITHM_GEMM ? "auto: per-tap GEMMs" : "auto: direct loops for small groups";
+  } else {
+    plan.reason = std::string("forced ") + algorithm_name(e.algorithm);
+  }
+  plan.algorithm = a;
+  switch (a) {
+    case CONV1D_ALGORITHM_REFERENCE:
+      plan.kernel = "reference";
+      break;
+    case CONV1D_ALGORITHM_GEMM:
+      plan.kernel = "gemm/openblas";
+      plan.threads = useful_threads(p, e.threads, p.in_channels * p.filters);
+      break;
+    default:
+      plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+      plan.isa = e.max_isa;
+      plan.kernel = std::string("direct/") + isa_name(plan.isa) + "/backward";
+      plan.threads = useful_threads(p, e.threads, backward_direct_tasks(p));
+      break;
+  }
+  return plan;
+}
+
+void execute_backward(const Plan& plan, const ConvProblem& p_in, const float* x, const float* w, const float* dz,
+                      float* dx, float* dw) {
+  if (plan.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+    if (dx) backward_data_reference(p_in, dz, w, dx);
+    if (dw) backward_weights_reference(p_in, x, dz, dw);
+    return;
+  }
+  // channels_first: transpose into channels_last buffers, all allocated up front.
+  ConvProblem p = p_in;
+  std::vector<float> xt, dzt, dxt;
+  const size_t x_count = static_cast<size_t>(p.batch * p.in_steps * p.in_channels);
+  const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
+  if (p.channels_first) {
+    dzt.resize(z_count);
+    if (dw) xt.resize(x_count);
+    if (dx) dxt.resize(x_count);
+  }
+  if (p.channels_first) {
+    transpose_items(dz, dzt.data(), p.batch, p.filters, p.out_steps);
+    dz = dzt.data();
+    if (dw) transpose_items(x, xt.data(), p.batch, p.in_channels, p.in_steps), x = xt.data();
+    p.channels_first = false;
+  }
+  float* dx_nwc = p_in.channels_first ? dxt.data() : dx;
+  if (plan.algorithm == CONV1D_ALGORITHM_GEMM) {
+    if (openblas_get_num_threads() != plan.threads) openblas_set_num_threads(plan.threads);
+    backward_gemm(p, x, dz, w, dx_nwc, dw);
+  } else {
+    const BackwardKernels& k = backward_kernels(plan.isa);
+    const int64_t tasks = backward_direct_tasks(p);
+    if (dx) parallel_for(tasks, plan.threads, [&](int64_t b, int64_t e) { k.data(p, dz, w, dx_nwc, b, e); });
+    if (dw) parallel_for(tasks, plan.threads, [&](int64_t b, int64_t e) { k.weights(p, x, dz, dw, b, e); });
+  }
+  if (dx && p_in.channels_first) transpose_items(dx_nwc, dx, p.batch, p.in_steps, p.in_channels);
 }
 
 }  // namespace conv1d

@@ -5,6 +5,7 @@
 #include <conv1d/conv1d.h>
 
 #include <string>
+#include <vector>
 
 #include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
@@ -51,5 +52,17 @@ std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, con
 // workspace before writing y, so a failed allocation leaves y untouched.
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
              const PackedWeights* packed, conv1d_activation act, float* y);
+
+// Plans the backward pass of p (both gradients share one plan): the forced
+// algorithm, or for AUTO the direct loops for depthwise layers and per-tap
+// GEMMs otherwise. `isa` is the direct kernels' level.
+Plan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
+
+// Computes dx (backward data) and dw (backward weights) from dz, the
+// gradient at the conv+bias output in p's layout; either output may be null.
+// channels_first runs transposed through the channels_last kernels. All
+// workspace is allocated before any output is written.
+void execute_backward(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
+                      float* dx, float* dw);
 
 }  // namespace conv1d

@@ -3,6 +3,7 @@
 // channels_last, time for channels_first) and auto-vectorises.
 #include <algorithm>
 
+#include "kernels/backward.hpp"
 #include "kernels/problem.hpp"
 
 namespace conv1d {
@@ -68,5 +69,23 @@ void conv_direct(const ConvProblem& p, const float* x, const float* w, const flo
   else
     direct_nwc(p, x, w, bias, y);
 }
+
+int64_t backward_direct_tasks(const ConvProblem& p) {
+  if (p.cg() == 1 && p.fg() == 1) return (p.groups + 63) / 64;  // kBlock channels per task
+  return p.groups;
+}
+
+void backward_direct_groups(const ConvProblem& p, int64_t begin, int64_t end, int64_t* g0, int64_t* g1) {
+  const int64_t per = p.cg() == 1 && p.fg() == 1 ? 64 : 1;
+  *g0 = std::min(p.groups, begin * per);
+  *g1 = std::min(p.groups, end * per);
+}
+
+namespace portable {
+namespace {
+#include "kernels/backward_direct.inc"
+}  // namespace
+const BackwardKernels backward = {backward_data_run, backward_weights_run};
+}  // namespace portable
 
 }  // namespace conv1d

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "activations.hpp"
+#include "kernels/backward.hpp"
 #include "kernels/direct_isa.hpp"
 #include "kernels/packed.hpp"
 
@@ -44,10 +45,12 @@ struct V {
   }
 };
 
+#include "kernels/backward_direct.inc"
 #include "kernels/direct_simd.inc"
 
 }  // namespace
 
+const BackwardKernels backward = {backward_data_run, backward_weights_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 

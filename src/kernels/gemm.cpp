@@ -13,24 +13,23 @@
 namespace conv1d {
 namespace {
 
-// Rows of input the taps reach, padding included.
-int64_t span_rows(const ConvProblem& p) { return (p.out_steps - 1) * p.stride + (p.kernel - 1) * p.dilation + 1; }
-
 // True when the layout allows reading x in place (no padding to add).
-bool needs_padded_copy(const ConvProblem& p) { return p.channels_first || p.pad_left > 0 || span_rows(p) > p.in_steps; }
+bool needs_padded_copy(const ConvProblem& p) {
+  return p.channels_first || p.pad_left > 0 || p.span_rows() > p.in_steps;
+}
 
 }  // namespace
 
 std::size_t gemm_workspace_floats(const ConvProblem& p) {
   std::size_t n = 0;
-  if (needs_padded_copy(p)) n += static_cast<std::size_t>(span_rows(p) * p.in_channels);
+  if (needs_padded_copy(p)) n += static_cast<std::size_t>(p.span_rows() * p.in_channels);
   if (p.channels_first) n += static_cast<std::size_t>(p.out_steps * p.filters);
   return n;
 }
 
 void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
-  const int64_t cg = p.cg(), fg = p.fg(), rows = span_rows(p);
+  const int64_t cg = p.cg(), fg = p.fg(), rows = p.span_rows();
   const bool padded = needs_padded_copy(p);
   float* xp = padded ? workspace : nullptr;
   float* yt = p.channels_first ? workspace + (padded ? rows * C : 0) : nullptr;

@@ -22,6 +22,8 @@ struct ConvProblem {
 
   int64_t cg() const { return in_channels / groups; }
   int64_t fg() const { return filters / groups; }
+  // Rows of input the taps reach, padding included.
+  int64_t span_rows() const { return (out_steps - 1) * stride + (kernel - 1) * dilation + 1; }
 };
 
 // All kernels compute y = conv(x, w) + bias (bias may be null) without any

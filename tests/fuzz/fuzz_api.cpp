@@ -62,7 +62,18 @@ class Reader {
                                   "",
                                   "{\"class_name\": \"VarianceScaling\", \"config\": {\"scale\": 2}}",
                                   "{\"class_name\": \"Constant\", \"config\": {\"value\": 0.5}}",
-                                  "{bad json"};
+                                  "{bad json",
+                                  "l1",
+                                  "l2",
+                                  "l1l2",
+                                  "l1_l2",
+                                  "orthogonal_regularizer",
+                                  "max_norm",
+                                  "non_neg",
+                                  "unit_norm",
+                                  "{\"class_name\": \"L1L2\", \"config\": {\"l1\": 0.1, \"l2\": -1}}",
+                                  "{\"class_name\": \"MaxNorm\", \"config\": {\"max_value\": 1, \"axis\": [0, 1]}}",
+                                  "{\"class_name\": \"UnitNorm\", \"config\": {\"axis\": 5}}"};
     const uint8_t b = byte();
     if (b < 200) return words[b % (sizeof(words) / sizeof(*words))];
     std::string s;
@@ -101,6 +112,14 @@ const conv1d_param kParams[] = {CONV1D_PARAM_FILTERS,
                                 CONV1D_PARAM_MAX_ISA,
                                 CONV1D_PARAM_FIND,
                                 CONV1D_PARAM_NAME,
+                                CONV1D_PARAM_KERNEL_REGULARIZER,
+                                CONV1D_PARAM_BIAS_REGULARIZER,
+                                CONV1D_PARAM_ACTIVITY_REGULARIZER,
+                                CONV1D_PARAM_KERNEL_CONSTRAINT,
+                                CONV1D_PARAM_BIAS_CONSTRAINT,
+                                CONV1D_PARAM_LORA_RANK,
+                                CONV1D_PARAM_LORA_ALPHA,
+                                CONV1D_PARAM_TRAINABLE,
                                 static_cast<conv1d_param>(999)};
 
 conv1d_param param(Reader& r) { return kParams[r.byte() % (sizeof(kParams) / sizeof(*kParams))]; }
@@ -114,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(conv1d_create(f, k, &layer));
   if (!layer) return 0;
   for (int op = 0; op < 32 && !r.empty(); ++op) {
-    switch (r.byte() % 10) {
+    switch (r.byte() % 14) {
       case 0: {
         const conv1d_param p = param(r);
         const int64_t v = r.byte() % 2 ? r.size() : static_cast<int64_t>(r.byte() % 32);
@@ -175,6 +194,54 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         int64_t v;
         check(conv1d_get_int(layer, param(r), &v));
+        break;
+      }
+      case 10: {
+        // Backward with arbitrary shapes, lengths, flags and wanted outputs:
+        // a failed call leaves every gradient buffer as it was.
+        const int64_t n = r.size(), steps = r.size(), c = r.size();
+        const size_t xl = r.byte() * 16u, yl = r.byte() * 16u, dxl = r.byte() * 16u, dkl = r.byte() * 4u,
+                     dbl = r.byte() % 32;
+        const uint8_t want = r.byte();
+        const uint32_t flags = r.byte() % 5;
+        std::vector<float> x(xl, 0.5f), dy(yl, 0.25f), dx(dxl, -7.0f), dk(dkl, -7.0f), db(dbl, -7.0f);
+        const conv1d_status s =
+            conv1d_backward(layer, xl ? x.data() : nullptr, xl, n, steps, c, yl ? dy.data() : nullptr, yl,
+                            (want & 1) && dxl ? dx.data() : nullptr, dxl, (want & 2) && dkl ? dk.data() : nullptr, dkl,
+                            (want & 4) && dbl ? db.data() : nullptr, dbl, flags);
+        check(s);
+        if (s != CONV1D_OK)
+          for (const std::vector<float>* v : {&dx, &dk, &db})
+            for (float e : *v)
+              if (e != -7.0f) std::abort();
+        break;
+      }
+      case 11: {
+        const int64_t n = r.size(), steps = r.size();
+        const size_t yl = r.byte() * 16u;
+        std::vector<float> y(yl, 1.5f);
+        double loss;
+        check(conv1d_regularization_loss(layer, yl && r.byte() % 2 ? y.data() : nullptr, yl, n, steps, &loss));
+        check(conv1d_apply_constraints(layer));
+        break;
+      }
+      case 12: {
+        const conv1d_weight w = static_cast<conv1d_weight>(r.byte() % 5);
+        size_t len = 0;
+        if (conv1d_weight_size(layer, w, &len) == CONV1D_OK && len < (1u << 20)) {
+          std::vector<float> v(len + r.byte() % 2, 0.125f);
+          check(conv1d_get_weight(layer, w, v.data(), v.size()));
+          check(conv1d_set_weight(layer, w, v.data(), v.size()));
+        }
+        size_t kl = 0;
+        if (conv1d_weight_size(layer, CONV1D_WEIGHT_KERNEL, &kl) == CONV1D_OK && kl < (1u << 20)) {
+          size_t al = 0, bl = 0;
+          conv1d_weight_size(layer, CONV1D_WEIGHT_LORA_A, &al);
+          conv1d_weight_size(layer, CONV1D_WEIGHT_LORA_B, &bl);
+          std::vector<float> g(kl, 0.5f), da(al + 1), dbv(bl + 1);
+          check(conv1d_lora_gradients(layer, g.data(), kl, da.data(), al, dbv.data(), bl, r.byte() % 4));
+        }
+        if (r.byte() % 4 == 0) check(conv1d_lora_merge(layer));
         break;
       }
       default: {

@@ -1,0 +1,34 @@
+'use strict';
+// Node binding of libconv1d: the Keras 3 Conv1D layer in C, through koffi.
+//
+//   const conv1d = require('conv1d');
+//   const layer = conv1d.Conv1D(32, 3, { activation: 'relu' });
+//   const y = layer.call(new Float32Array(4 * 10 * 128), [4, 10, 128]);
+//   y.shape; // [4, 8, 32]
+//
+// The shared library is found through $CONV1D_LIBRARY, the build tree of the
+// checkout this module sits in, or the system loader (see lib/native.js);
+// loadLibrary(path) picks one explicitly before first use.
+
+const native = require('./lib/native');
+const { Status, Conv1DError } = require('./lib/errors');
+const { Conv1D, Param } = require('./lib/layer');
+
+const ISA_NAMES = ['scalar', 'avx2', 'avx512'];
+
+module.exports = {
+  Conv1D,
+  Convolution1D: Conv1D, // Keras' alias
+  Conv1DError,
+  Status,
+  Param,
+  loadLibrary: (file) => {
+    native.loadLibrary(file);
+  },
+  /** The loaded library's version, "major.minor.patch". */
+  version: () => native.lib().version_string(),
+  /** The path (or name) libconv1d was loaded from. */
+  libraryPath: () => native.lib().path,
+  /** The best instruction set this CPU offers the kernels: "scalar", "avx2" or "avx512". */
+  cpuIsa: () => ISA_NAMES[native.lib().cpu_isa()],
+};

@@ -1,0 +1,188 @@
+'use strict';
+// Finding libconv1d.so.1 and declaring its C functions with koffi.
+//
+// The library is looked up, in this order:
+//   1. the path in $CONV1D_LIBRARY (only that path: an explicit choice that
+//      fails is an error, not a reason to fall back);
+//   2. build/libconv1d.so.1 of the source checkout this module sits in
+//      (bindings/node of a libconv1d repository), if it was built;
+//   3. libconv1d.so.1 through the system's dynamic loader.
+// It is loaded on first use, or explicitly with loadLibrary(path).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const koffi = require('koffi');
+
+const { Status, errorForStatus } = require('./errors');
+
+const SONAME = 'libconv1d.so.1';
+const ENV_VAR = 'CONV1D_LIBRARY';
+const MAJOR_VERSION = 1; // the soname's major version: the ABI this module is written against
+
+// conv1d_layer is opaque; koffi keeps one type registry per process, so it is
+// declared once here.
+koffi.opaque('conv1d_layer');
+
+// Enums are passed as int, as C does on the supported ABIs. Buffers (typed
+// arrays) passed to pointer parameters are used in place, without a copy.
+const PROTOTYPES = {
+  version_number: 'unsigned int conv1d_version_number(void)',
+  version_string: 'const char *conv1d_version_string(void)',
+  status_string: 'const char *conv1d_status_string(int status)',
+  last_error_message: 'const char *conv1d_last_error_message(void)',
+  algorithm_name: 'const char *conv1d_algorithm_name(int algorithm)',
+  activation_name: 'const char *conv1d_activation_name(int activation)',
+  create: 'int conv1d_create(int64_t filters, int64_t kernel_size, _Out_ conv1d_layer **out)',
+  destroy: 'void conv1d_destroy(conv1d_layer *layer)',
+  set_int: 'int conv1d_set_int(conv1d_layer *layer, int param, int64_t value)',
+  set_double: 'int conv1d_set_double(conv1d_layer *layer, int param, double value)',
+  set_string: 'int conv1d_set_string(conv1d_layer *layer, int param, const char *value)',
+  get_int: 'int conv1d_get_int(const conv1d_layer *layer, int param, _Out_ int64_t *value)',
+  get_double: 'int conv1d_get_double(const conv1d_layer *layer, int param, _Out_ double *value)',
+  get_string:
+    'int conv1d_get_string(const conv1d_layer *layer, int param, uint8_t *buffer, size_t capacity, ' +
+    '_Out_ size_t *needed)',
+  build: 'int conv1d_build(conv1d_layer *layer, int64_t in_channels)',
+  weight_sizes: 'int conv1d_weight_sizes(const conv1d_layer *layer, _Out_ size_t *kernel_len, _Out_ size_t *bias_len)',
+  set_weights:
+    'int conv1d_set_weights(conv1d_layer *layer, const float *kernel, size_t kernel_len, const float *bias, ' +
+    'size_t bias_len)',
+  get_weights:
+    'int conv1d_get_weights(const conv1d_layer *layer, float *kernel, size_t kernel_len, float *bias, size_t bias_len)',
+  output_steps: 'int conv1d_output_steps(const conv1d_layer *layer, int64_t steps, _Out_ int64_t *out_steps)',
+  padding_amounts:
+    'int conv1d_padding_amounts(const conv1d_layer *layer, int64_t steps, _Out_ int64_t *pad_left, ' +
+    '_Out_ int64_t *pad_right)',
+  output_shape:
+    'int conv1d_output_shape(const conv1d_layer *layer, int64_t batch, int64_t steps, int64_t *shape, ' +
+    '_Out_ size_t *count)',
+  forward:
+    'int conv1d_forward(const conv1d_layer *layer, const float *x, size_t x_len, int64_t batch, int64_t steps, ' +
+    'int64_t channels, float *y, size_t y_len)',
+  query_algorithm:
+    'int conv1d_query_algorithm(const conv1d_layer *layer, int64_t batch, int64_t steps, _Out_ int *algorithm)',
+  describe_plan:
+    'int conv1d_describe_plan(const conv1d_layer *layer, int64_t batch, int64_t steps, uint8_t *buffer, ' +
+    'size_t capacity, _Out_ size_t *needed)',
+  cpu_isa: 'int conv1d_cpu_isa(void)',
+};
+
+// Functions returning a status that get() wraps so that failure throws. The
+// string getters are checked by text(), whose size query answers
+// BUFFER_TOO_SMALL by design.
+const UNCHECKED = new Set([
+  'version_number',
+  'version_string',
+  'status_string',
+  'last_error_message',
+  'algorithm_name',
+  'activation_name',
+  'destroy',
+  'get_string',
+  'describe_plan',
+  'cpu_isa',
+]);
+
+class Library {
+  constructor(file) {
+    this.path = file;
+    this.handle = koffi.load(file);
+    this.raw = {};
+    for (const [name, prototype] of Object.entries(PROTOTYPES)) {
+      const fn = this.handle.func(prototype);
+      this.raw[name] = fn;
+      this[name] = UNCHECKED.has(name) ? fn : this.checked(fn);
+    }
+    const number = this.version_number();
+    if (Math.floor(number / 10000) !== MAJOR_VERSION) {
+      const version = this.version_string();
+      throw new Error(`${file} is libconv1d ${version}; this module needs major version ${MAJOR_VERSION}`);
+    }
+  }
+
+  checked(fn) {
+    return (...args) => {
+      const status = fn(...args);
+      if (status !== Status.OK) throw this.error(status);
+      return status;
+    };
+  }
+
+  /** The error for a failed call; make it right after the call (same thread). */
+  error(status) {
+    const message = this.last_error_message();
+    const text = this.status_string(status);
+    return errorForStatus(status, message || text, text);
+  }
+
+  /** Call get_string or describe_plan with a buffer the library sizes. */
+  text(fn, ...args) {
+    const needed = [0];
+    let capacity = 256;
+    for (;;) {
+      const buffer = Buffer.alloc(capacity);
+      const status = fn(...args, buffer, capacity, needed);
+      if (status === Status.OK) return buffer.toString('utf8', 0, buffer.indexOf(0));
+      if (status === Status.BUFFER_TOO_SMALL && Number(needed[0]) > capacity) {
+        capacity = Number(needed[0]);
+        continue;
+      }
+      throw this.error(status);
+    }
+  }
+}
+
+function candidates() {
+  const explicit = process.env[ENV_VAR];
+  if (explicit) return [explicit];
+  const list = [];
+  const root = path.resolve(__dirname, '..', '..', '..'); // repo/bindings/node/lib
+  const inCheckout =
+    fs.existsSync(path.join(root, 'include', 'conv1d', 'conv1d.h')) && fs.existsSync(path.join(root, 'CMakeLists.txt'));
+  if (inCheckout) {
+    const built = path.join(root, 'build', SONAME);
+    if (fs.existsSync(built)) list.push(built);
+  }
+  list.push(SONAME);
+  return list;
+}
+
+let loaded = null;
+
+function samePath(a, b) {
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return a === b; // a bare soname, resolved by the loader
+  }
+}
+
+/** Load libconv1d (from `file` if given, else by the search above) and return it. */
+function loadLibrary(file) {
+  if (loaded) {
+    if (file !== undefined && !samePath(file, loaded.path)) {
+      throw new Error(`libconv1d is already loaded from ${loaded.path}`);
+    }
+    return loaded;
+  }
+  const tried = [];
+  for (const candidate of file !== undefined ? [file] : candidates()) {
+    try {
+      loaded = new Library(candidate);
+      return loaded;
+    } catch (error) {
+      tried.push(`  ${candidate}: ${error.message}`);
+    }
+  }
+  throw new Error(
+    `cannot load libconv1d; tried:\n${tried.join('\n')}\n` +
+      `Build the library (cmake) and set ${ENV_VAR}=/path/to/${SONAME}, ` +
+      'or install it where the dynamic loader finds it.',
+  );
+}
+
+function lib() {
+  return loaded || loadLibrary();
+}
+
+module.exports = { lib, loadLibrary, SONAME, ENV_VAR };

@@ -1,0 +1,73 @@
+"""Python binding of libconv1d: the Keras 3 Conv1D layer in C, through ctypes.
+
+    import numpy as np
+    import conv1d
+
+    layer = conv1d.Conv1D(32, 3, activation="relu")
+    y = layer(np.random.rand(4, 10, 128))      # builds from the channel axis
+    y.shape                                     # (4, 8, 32)
+
+The shared library is found through $CONV1D_LIBRARY, the build tree of the
+checkout this package sits in, or the system loader (see conv1d._native);
+``load_library(path)`` picks one explicitly before first use.
+"""
+
+from . import errors
+from ._native import load_library
+from .errors import (
+    Conv1DError,
+    InternalError,
+    InvalidArgumentError,
+    LibraryIOError,
+    OutOfMemoryError,
+    ParseError,
+    ShapeMismatchError,
+    SizeOverflowError,
+    StateError,
+    Status,
+    UnknownNameError,
+    UnsupportedError,
+    WrongTypeError,
+)
+from .layer import Conv1D, Param
+
+Convolution1D = Conv1D  # Keras' alias
+
+__all__ = [
+    "Conv1D",
+    "Convolution1D",
+    "Conv1DError",
+    "InternalError",
+    "InvalidArgumentError",
+    "LibraryIOError",
+    "OutOfMemoryError",
+    "Param",
+    "ParseError",
+    "ShapeMismatchError",
+    "SizeOverflowError",
+    "StateError",
+    "Status",
+    "UnknownNameError",
+    "UnsupportedError",
+    "WrongTypeError",
+    "cpu_isa",
+    "errors",
+    "library_path",
+    "load_library",
+    "version",
+]
+
+
+def version():
+    """The loaded library's version, "major.minor.patch"."""
+    return load_library().version()
+
+
+def library_path():
+    """The path (or name) libconv1d was loaded from."""
+    return load_library().path
+
+
+def cpu_isa():
+    """The best instruction set this CPU offers the kernels: "scalar", "avx2" or "avx512"."""
+    return ("scalar", "avx2", "avx512")[load_library().cpu_isa()]

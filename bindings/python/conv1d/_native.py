@@ -1,0 +1,168 @@
+"""Finding libconv1d.so.1 and declaring its C functions for ctypes.
+
+The library is looked up, in this order:
+1. the path in the environment variable ``CONV1D_LIBRARY`` (only that path:
+   an explicit choice that fails is an error, not a reason to fall back);
+2. ``build/libconv1d.so.1`` of the source checkout this package sits in
+   (``bindings/python/conv1d`` of a libconv1d repository), if it was built;
+3. ``libconv1d.so.1`` through the system's dynamic loader (``LD_LIBRARY_PATH``,
+   the ldconfig cache, the default directories), then whatever
+   ``ctypes.util.find_library("conv1d")`` reports.
+
+It is loaded on first use, or explicitly with :func:`load_library`.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+import threading
+
+from .errors import Status, error_for_status
+
+SONAME = "libconv1d.so.1"
+ENV_VAR = "CONV1D_LIBRARY"
+MAJOR_VERSION = 1  # the soname's major version: the ABI this module is written against
+
+
+class _Layer(ctypes.Structure):
+    """The opaque ``conv1d_layer``; only ever handled through a pointer."""
+
+
+LayerPtr = ctypes.POINTER(_Layer)
+FloatPtr = ctypes.POINTER(ctypes.c_float)
+_i64 = ctypes.c_int64
+_i64p = ctypes.POINTER(ctypes.c_int64)
+_size = ctypes.c_size_t
+_sizep = ctypes.POINTER(ctypes.c_size_t)
+_enum = ctypes.c_int  # C enums are int-sized on the supported ABIs
+_status = ctypes.c_int
+
+# name: (restype, argtypes, raises). Functions returning conv1d_status get an
+# errcheck that raises on failure, except the two string getters, whose size
+# query (capacity 0) answers BUFFER_TOO_SMALL by design and is handled by
+# get_text() below.
+_FUNCTIONS = {
+    "conv1d_version_number": (ctypes.c_uint, [], False),
+    "conv1d_version_string": (ctypes.c_char_p, [], False),
+    "conv1d_status_string": (ctypes.c_char_p, [_status], False),
+    "conv1d_last_error_message": (ctypes.c_char_p, [], False),
+    "conv1d_algorithm_name": (ctypes.c_char_p, [_enum], False),
+    "conv1d_activation_name": (ctypes.c_char_p, [_enum], False),
+    "conv1d_create": (_status, [_i64, _i64, ctypes.POINTER(LayerPtr)], True),
+    "conv1d_destroy": (None, [LayerPtr], False),
+    "conv1d_set_int": (_status, [LayerPtr, _enum, _i64], True),
+    "conv1d_set_double": (_status, [LayerPtr, _enum, ctypes.c_double], True),
+    "conv1d_set_string": (_status, [LayerPtr, _enum, ctypes.c_char_p], True),
+    "conv1d_get_int": (_status, [LayerPtr, _enum, _i64p], True),
+    "conv1d_get_double": (_status, [LayerPtr, _enum, ctypes.POINTER(ctypes.c_double)], True),
+    "conv1d_get_string": (_status, [LayerPtr, _enum, ctypes.c_char_p, _size, _sizep], False),
+    "conv1d_param_bounds": (_status, [_enum, _i64p, _i64p], True),
+    "conv1d_build": (_status, [LayerPtr, _i64], True),
+    "conv1d_weight_sizes": (_status, [LayerPtr, _sizep, _sizep], True),
+    "conv1d_set_weights": (_status, [LayerPtr, FloatPtr, _size, FloatPtr, _size], True),
+    "conv1d_get_weights": (_status, [LayerPtr, FloatPtr, _size, FloatPtr, _size], True),
+    "conv1d_output_steps": (_status, [LayerPtr, _i64, _i64p], True),
+    "conv1d_padding_amounts": (_status, [LayerPtr, _i64, _i64p, _i64p], True),
+    "conv1d_output_shape": (_status, [LayerPtr, _i64, _i64, _i64p, _sizep], True),
+    "conv1d_forward": (_status, [LayerPtr, FloatPtr, _size, _i64, _i64, _i64, FloatPtr, _size], True),
+    "conv1d_query_algorithm": (_status, [LayerPtr, _i64, _i64, ctypes.POINTER(_enum)], True),
+    "conv1d_describe_plan": (_status, [LayerPtr, _i64, _i64, ctypes.c_char_p, _size, _sizep], False),
+    "conv1d_cpu_isa": (_enum, [], False),
+}
+
+
+class Library:
+    """A loaded libconv1d with every function declared."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.cdll = ctypes.CDLL(self.path)  # CDLL releases the GIL during each call
+        for name, (restype, argtypes, raises) in _FUNCTIONS.items():
+            fn = getattr(self.cdll, name)
+            fn.restype = restype
+            fn.argtypes = argtypes
+            if raises:
+                fn.errcheck = self._errcheck
+            setattr(self, name[len("conv1d_") :], fn)
+        number = self.version_number()
+        if number // 10000 != MAJOR_VERSION:
+            raise ImportError(
+                "%s is libconv1d %s; this module needs major version %d" % (self.path, self.version(), MAJOR_VERSION)
+            )
+
+    def version(self):
+        return self.version_string().decode()
+
+    def error(self, status):
+        """The exception for a failed call; call right after it, on the same thread."""
+        message = self.last_error_message().decode("utf-8", "replace")
+        text = self.status_string(status).decode()
+        return error_for_status(status, message or text, text)
+
+    def _errcheck(self, result, func, args):
+        if result != Status.OK:
+            raise self.error(result)
+        return result
+
+    def get_text(self, fn, *args):
+        """Call conv1d_get_string or conv1d_describe_plan, sized by the library."""
+        needed = _size()
+        capacity = 256
+        while True:
+            buffer = ctypes.create_string_buffer(capacity)
+            status = fn(*args, buffer, capacity, ctypes.byref(needed))
+            if status == Status.OK:
+                return buffer.value.decode("utf-8")
+            if status == Status.BUFFER_TOO_SMALL and needed.value > capacity:
+                capacity = needed.value
+                continue
+            raise self.error(status)
+
+
+def _candidates():
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        return [explicit]
+    paths = []
+    root = pathlib.Path(__file__).resolve().parents[3]  # repo/bindings/python/conv1d/_native.py
+    if (root / "include" / "conv1d" / "conv1d.h").is_file() and (root / "CMakeLists.txt").is_file():
+        built = root / "build" / SONAME
+        if built.is_file():
+            paths.append(str(built))
+    paths.append(SONAME)
+    found = ctypes.util.find_library("conv1d")
+    if found and found != SONAME:
+        paths.append(found)
+    return paths
+
+
+_lock = threading.Lock()
+_library = None
+
+
+def load_library(path=None):
+    """Load libconv1d (from ``path`` if given, else by the search above) and
+    return it; later calls return the same library."""
+    global _library
+    with _lock:
+        if _library is not None:
+            if path is not None and os.path.realpath(path) != os.path.realpath(_library.path):
+                raise RuntimeError("libconv1d is already loaded from %s" % _library.path)
+            return _library
+        tried = []
+        for candidate in [path] if path is not None else _candidates():
+            try:
+                _library = Library(candidate)
+                return _library
+            except OSError as error:
+                tried.append("  %s: %s" % (candidate, error))
+        raise ImportError(
+            "cannot load libconv1d; tried:\n%s\nBuild the library (cmake) and set %s=/path/to/%s, "
+            "or install it where the dynamic loader finds it." % ("\n".join(tried), ENV_VAR, SONAME)
+        )
+
+
+def lib():
+    """The loaded library, loading it on first use."""
+    return _library if _library is not None else load_library()

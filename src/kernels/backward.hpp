@@ -1,0 +1,56 @@
+// Backward (training) kernels. Like the forward ones they know nothing of
+// Keras: dz is the gradient of the loss with respect to the conv+bias output
+// (before the activation), in the output's layout; x, w and the geometry are
+// the forward problem's. Every kernel overwrites its output completely:
+//   dx[n, i, ch]   = sum over (t, j) with t*s + j*d - pad_left = i, f in ch's group
+//                    of dz[n, t, f] * w[j, c, f]                (backward data)
+//   dw[j, c, f]    = sum over n, t of x[n, t*s + j*d - pad_left, g(f)*Cg + c] * dz[n, t, f]
+//                                                                (backward weights)
+//   dbias[f]       = sum over n, t of dz[n, t, f]
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/problem.hpp"
+
+namespace conv1d {
+
+// The oracle: plain loops, double accumulation, both layouts.
+void backward_data_reference(const ConvProblem& p, const float* dz, const float* w, float* dx);
+void backward_weights_reference(const ConvProblem& p, const float* x, const float* dz, float* dw);
+
+// dbias in double, summed in a fixed order (so for any thread count).
+void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
+
+// One GEMM per (tap, group) over the whole batch on OpenBLAS, channels_last
+// only; dx and/or dw (either may be null). Allocates its workspace (about
+// backward_gemm_workspace_floats(p)) before writing any output.
+std::size_t backward_gemm_workspace_floats(const ConvProblem& p);
+void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw);
+
+// Direct loops, channels_last only, split into tasks over blocks of groups:
+// a task writes only its own channels of dx and its own filters of dw, so any
+// split over threads gives the same bits.
+int64_t backward_direct_tasks(const ConvProblem& p);
+// The first group and one past the last group of tasks [begin, end).
+void backward_direct_groups(const ConvProblem& p, int64_t begin, int64_t end, int64_t* g0, int64_t* g1);
+
+using BackwardRunFn = void (*)(const ConvProblem& p, const float* a, const float* b, float* out, int64_t begin,
+                               int64_t end);
+// One ISA's direct backward: data(p, dz, w, dx, ...) and weights(p, x, dz, dw, ...).
+struct BackwardKernels {
+  BackwardRunFn data;
+  BackwardRunFn weights;
+};
+namespace portable {
+extern const BackwardKernels backward;
+}
+namespace avx2 {
+extern const BackwardKernels backward;
+}
+namespace avx512 {
+extern const BackwardKernels backward;
+}
+
+}  // namespace conv1d
