@@ -264,6 +264,14 @@ TEST_CASE("execution parameters: threads, ISA cap, find mode and plan descriptio
   CHECK(p_find.find("find: timed") != std::string::npos);
   const auto gemm = run([](conv1d_layer* l) { conv1d_set_string(l, CONV1D_PARAM_ALGORITHM, "GEMM"); }, &p_gemm);
   CHECK(p_gemm.find("gemm/openblas") != std::string::npos);
+  std::string p_gemm1;
+  const auto gemm1 = run(
+      [](conv1d_layer* l) {
+        conv1d_set_string(l, CONV1D_PARAM_ALGORITHM, "gemm");
+        conv1d_set_int(l, CONV1D_PARAM_NUM_THREADS, 1);
+      },
+      &p_gemm1);
+  CHECK(gemm1 == gemm);  // the GEMM path too is bitwise the same for any thread count
   // The default cap is $CONV1D_MAX_ISA when set (CTest runs this suite per ISA), else the CPU's best.
   const char* env = std::getenv("CONV1D_MAX_ISA");
   const std::string env_isa = env ? env : "";

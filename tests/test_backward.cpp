@@ -298,6 +298,8 @@ TEST_CASE("fast backward paths match the float64 formulas on larger shapes, bit-
           require_close(g.db, want.db, scale, "dbias");
           by_threads[threads - 1] = std::move(g);
         }
+        INFO("C=" << sh.C << " F=" << sh.F << " groups=" << sh.g << (sh.first ? " ncw " : " nwc ")
+                  << conv1d_algorithm_name(a) << " isa " << isa << ": 1 and 2 threads");
         REQUIRE(std::memcmp(by_threads[0].dx.data(), by_threads[1].dx.data(), x.size() * 4) == 0);
         REQUIRE(std::memcmp(by_threads[0].dk.data(), by_threads[1].dk.data(), w.size() * 4) == 0);
       }

@@ -3,8 +3,10 @@
 //
 //   const conv1d = require('conv1d');
 //   const layer = conv1d.Conv1D(32, 3, { activation: 'relu' });
-//   const y = layer.call(new Float32Array(4 * 10 * 128), [4, 10, 128]);
+//   const x = { data: new Float32Array(4 * 10 * 128), shape: [4, 10, 128] };
+//   const y = layer.call(x);
 //   y.shape; // [4, 8, 32]
+//   const { dx, grads } = layer.backward(x, y.data.map(() => 1)); // grads.kernel, grads.bias
 //
 // The shared library is found through $CONV1D_LIBRARY, the build tree of the
 // checkout this module sits in, or the system loader (see lib/native.js);
@@ -12,7 +14,7 @@
 
 const native = require('./lib/native');
 const { Status, Conv1DError } = require('./lib/errors');
-const { Conv1D, Param } = require('./lib/layer');
+const { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, serialize, deserialize } = require('./lib/layer');
 
 const ISA_NAMES = ['scalar', 'avx2', 'avx512'];
 
@@ -22,6 +24,11 @@ module.exports = {
   Conv1DError,
   Status,
   Param,
+  Weight,
+  WEIGHT_NAMES,
+  Variable,
+  serialize,
+  deserialize,
   loadLibrary: (file) => {
     native.loadLibrary(file);
   },

@@ -81,7 +81,7 @@ Plan gemm_plan(const ConvProblem& p, const ExecConfig& e) {
   Plan plan;
   plan.algorithm = CONV1D_ALGORITHM_GEMM;
   plan.kernel = "gemm/openblas";
-  plan.threads = useful_threads(p, e.threads, p.out_steps * p.filters);
+  plan.threads = useful_threads(p, e.threads, gemm_tasks(p));
   return plan;
 }
 
@@ -185,11 +185,10 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
       return fused == act;
     }
     case CONV1D_ALGORITHM_GEMM: {
-      float* ws = thread_scratch(0, gemm_workspace_floats(p));
-      // OpenBLAS threads its own GEMMs; match the plan so the two never
-      // oversubscribe the cores.
-      if (openblas_get_num_threads() != plan.threads) openblas_set_num_threads(plan.threads);
-      conv_gemm(p, x, w, bias, y, ws);
+      float* ws = thread_scratch(0, gemm_workspace_floats(p, plan.threads));
+      // Our pool splits the work; OpenBLAS threading would change the rounding.
+      if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+      conv_gemm(p, x, w, bias, y, ws, plan.threads);
       return false;
     }
     default:
@@ -237,7 +236,7 @@ Plan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
       break;
     case CONV1D_ALGORITHM_GEMM:
       plan.kernel = "gemm/openblas";
-      plan.threads = useful_threads(p, e.threads, p.in_channels * p.filters);
+      plan.threads = useful_threads(p, e.threads, p.kernel * p.groups);
       break;
     default:
       plan.algorithm = CONV1D_ALGORITHM_DIRECT;
@@ -274,8 +273,9 @@ void execute_backward(const Plan& plan, const ConvProblem& p_in, const float* x,
   }
   float* dx_nwc = p_in.channels_first ? dxt.data() : dx;
   if (plan.algorithm == CONV1D_ALGORITHM_GEMM) {
-    if (openblas_get_num_threads() != plan.threads) openblas_set_num_threads(plan.threads);
-    backward_gemm(p, x, dz, w, dx_nwc, dw);
+    // Our pool splits the work; OpenBLAS threading would change the rounding.
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    backward_gemm(p, x, dz, w, dx_nwc, dw, plan.threads);
   } else {
     const BackwardKernels& k = backward_kernels(plan.isa);
     const int64_t tasks = backward_direct_tasks(p);

@@ -23,11 +23,14 @@ void backward_weights_reference(const ConvProblem& p, const float* x, const floa
 // dbias in double, summed in a fixed order (so for any thread count).
 void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
 
-// One GEMM per (tap, group) over the whole batch on OpenBLAS, channels_last
-// only; dx and/or dw (either may be null). Allocates its workspace (about
+// GEMMs spanning the whole batch on single-threaded OpenBLAS, channels_last
+// only; dx and/or dw (either may be null). A fixed set of calls is spread
+// over up to `threads` pool threads, so the result does not depend on the
+// thread count. Allocates its workspace (at most
 // backward_gemm_workspace_floats(p)) before writing any output.
 std::size_t backward_gemm_workspace_floats(const ConvProblem& p);
-void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw);
+void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw,
+                   int threads);
 
 // Direct loops, channels_last only, split into tasks over blocks of groups:
 // a task writes only its own channels of dx and its own filters of dw, so any

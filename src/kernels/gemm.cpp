@@ -1,77 +1,99 @@
 // Convolution as GEMMs on OpenBLAS without im2col: for channels_last, tap j
 // of the output is a GEMM of a strided view of the (padded) input, rows
-// t*s + j*d, with the (Cg x Fg) weight slice of that tap. Padding is
-// materialised only when the layer pads; channels_first goes through a
-// transpose into the channels_last workspace and back.
+// t*s + j*d, with the (Cg x Fg) weight slice of that tap.
+//
+// The work is a fixed list of tasks, each a block of kRows output rows of one
+// batch item: the task copies the input rows its block reaches (padding
+// materialised, channels_first transposed) into its slot of the workspace,
+// runs the k*G GEMMs, and writes its rows. OpenBLAS runs single-threaded
+// (its own threading changes its rounding); tasks are spread over the pool,
+// and since a task's calls never depend on which thread runs it, the output
+// is the same for any thread count.
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "kernels/problem.hpp"
+#include "runtime/thread_pool.hpp"
 
 namespace conv1d {
 namespace {
 
-// True when the layout allows reading x in place (no padding to add).
-bool needs_padded_copy(const ConvProblem& p) {
-  return p.channels_first || p.pad_left > 0 || p.span_rows() > p.in_steps;
+constexpr int64_t kRows = 256;  // output rows per task
+
+int i32(int64_t v) { return static_cast<int>(v); }
+
+// Input rows a block of `rows` output rows reaches.
+int64_t block_span(const ConvProblem& p, int64_t rows) {
+  return (rows - 1) * p.stride + (p.kernel - 1) * p.dilation + 1;
+}
+
+int64_t blocks_per_item(const ConvProblem& p) { return (p.out_steps + kRows - 1) / kRows; }
+
+// Workspace of one task: its input rows, and its output rows for channels_first.
+std::size_t slot_floats(const ConvProblem& p) {
+  const int64_t rows = std::min(kRows, p.out_steps);
+  return static_cast<std::size_t>(block_span(p, rows) * p.in_channels + (p.channels_first ? rows * p.filters : 0));
+}
+
+void run_task(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, int64_t task,
+              float* slot) {
+  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
+  const int64_t n = task / blocks_per_item(p), t0 = task % blocks_per_item(p) * kRows;
+  const int64_t rows = std::min(kRows, Lo - t0), span = block_span(p, rows);
+  const float* xn = x + n * L * C;
+  float* xp = slot;
+  // Row r of xp is input step t0*s + r - pad_left, zero outside [0, L).
+  for (int64_t r = 0; r < span; ++r) {
+    const int64_t pos = t0 * p.stride + r - p.pad_left;
+    float* dst = xp + r * C;
+    if (pos < 0 || pos >= L) {
+      std::fill(dst, dst + C, 0.0f);
+    } else if (p.channels_first) {
+      for (int64_t c = 0; c < C; ++c) dst[c] = xn[c * L + pos];
+    } else {
+      std::memcpy(dst, xn + pos * C, sizeof(float) * C);
+    }
+  }
+  float* out = p.channels_first ? slot + span * C : y + (n * Lo + t0) * F;
+  for (int64_t t = 0; t < rows; ++t) {
+    float* row = out + t * F;
+    if (bias)
+      std::memcpy(row, bias, sizeof(float) * F);
+    else
+      std::fill(row, row + F, 0.0f);
+  }
+  for (int64_t j = 0; j < p.kernel; ++j)
+    for (int64_t g = 0; g < p.groups; ++g)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(rows), i32(fg), i32(cg), 1.0f,
+                  xp + j * p.dilation * C + g * cg, i32(p.stride * C), w + j * cg * F + g * fg, i32(F), 1.0f,
+                  out + g * fg, i32(F));
+  if (p.channels_first) {
+    float* yn = y + n * F * Lo;
+    for (int64_t t = 0; t < rows; ++t)
+      for (int64_t f = 0; f < F; ++f) yn[f * Lo + t0 + t] = out[t * F + f];
+  }
 }
 
 }  // namespace
 
-std::size_t gemm_workspace_floats(const ConvProblem& p) {
-  std::size_t n = 0;
-  if (needs_padded_copy(p)) n += static_cast<std::size_t>(p.span_rows() * p.in_channels);
-  if (p.channels_first) n += static_cast<std::size_t>(p.out_steps * p.filters);
-  return n;
+std::size_t gemm_workspace_floats(const ConvProblem& p, int threads) {
+  return static_cast<std::size_t>(std::max(1, threads)) * slot_floats(p);
 }
 
-void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace) {
-  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
-  const int64_t cg = p.cg(), fg = p.fg(), rows = p.span_rows();
-  const bool padded = needs_padded_copy(p);
-  float* xp = padded ? workspace : nullptr;
-  float* yt = p.channels_first ? workspace + (padded ? rows * C : 0) : nullptr;
+int64_t gemm_tasks(const ConvProblem& p) { return p.batch * blocks_per_item(p); }
 
-  for (int64_t n = 0; n < p.batch; ++n) {
-    const float* xin = x + n * L * C;
-    if (padded) {
-      // Row r of xp is input step r - pad_left, zero outside [0, L).
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t pos = r - p.pad_left;
-        float* dst = xp + r * C;
-        if (pos < 0 || pos >= L) {
-          std::fill(dst, dst + C, 0.0f);
-        } else if (p.channels_first) {
-          for (int64_t c = 0; c < C; ++c) dst[c] = xin[c * L + pos];
-        } else {
-          std::memcpy(dst, xin + pos * C, sizeof(float) * C);
-        }
-      }
-      xin = xp;
-    }
-    float* out = p.channels_first ? yt : y + n * Lo * F;
-    for (int64_t t = 0; t < Lo; ++t) {
-      float* row = out + t * F;
-      if (bias)
-        std::memcpy(row, bias, sizeof(float) * F);
-      else
-        std::fill(row, row + F, 0.0f);
-    }
-    for (int64_t j = 0; j < p.kernel; ++j) {
-      for (int64_t g = 0; g < p.groups; ++g) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(Lo), static_cast<int>(fg),
-                    static_cast<int>(cg), 1.0f, xin + j * p.dilation * C + g * cg, static_cast<int>(p.stride * C),
-                    w + j * cg * F + g * fg, static_cast<int>(F), 1.0f, out + g * fg, static_cast<int>(F));
-      }
-    }
-    if (p.channels_first) {
-      float* yn = y + n * F * Lo;
-      for (int64_t t = 0; t < Lo; ++t)
-        for (int64_t f = 0; f < F; ++f) yn[f * Lo + t] = yt[t * F + f];
-    }
-  }
+void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
+               int threads) {
+  const int64_t tasks = gemm_tasks(p);
+  const int slots = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tasks)));
+  const std::size_t per = slot_floats(p);
+  // One workspace slot per worker: worker k runs tasks k, k + slots, ...
+  parallel_for(slots, slots, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k)
+      for (int64_t task = k; task < tasks; task += slots) run_task(p, x, w, bias, y, task, workspace + k * per);
+  });
 }
 
 }  // namespace conv1d

@@ -38,9 +38,13 @@ void conv_reference(const ConvProblem& p, const float* x, const float* w, const 
 // Direct convolution (portable C++).
 void conv_direct(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y);
 
-// Per-tap GEMM on OpenBLAS. Needs `workspace` of gemm_workspace_floats(p)
-// floats (may be null when that is 0).
-std::size_t gemm_workspace_floats(const ConvProblem& p);
-void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace);
+// Per-tap GEMMs on single-threaded OpenBLAS, in a fixed list of tasks
+// (blocks of output rows) spread over up to `threads` pool threads: the
+// output does not depend on the thread count. Needs `workspace` of
+// gemm_workspace_floats(p, threads) floats.
+std::size_t gemm_workspace_floats(const ConvProblem& p, int threads);
+int64_t gemm_tasks(const ConvProblem& p);
+void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
+               int threads);
 
 }  // namespace conv1d

@@ -24,8 +24,14 @@ const Param = Object.freeze({
   KERNEL_INITIALIZER: 201,
   BIAS_INITIALIZER: 202,
   SEED: 203,
-  // 300-399 are reserved by the C API for training (regularizers,
-  // constraints, LoRA); they get values here when the library defines them.
+  KERNEL_REGULARIZER: 300,
+  BIAS_REGULARIZER: 301,
+  ACTIVITY_REGULARIZER: 302,
+  KERNEL_CONSTRAINT: 303,
+  BIAS_CONSTRAINT: 304,
+  LORA_RANK: 305,
+  LORA_ALPHA: 306,
+  TRAINABLE: 307,
   ALGORITHM: 400,
   VERBOSE: 401,
   NUM_THREADS: 402,
@@ -34,53 +40,48 @@ const Param = Object.freeze({
   NAME: 500,
 });
 
-// Keras arguments the C API cannot express yet: each must be absent or null,
-// anything else throws rather than being silently ignored.
-// TODO(training): when conv1d.h gains parameters 300-399 and conv1d_backward,
-// set these like the initializers (JSON), report them in getConfig(), and
-// add backward(x, dy) next to call() using asTensor() for x and dy.
-const TRAINING_OPTIONS = {
-  kernelRegularizer: 'kernel_regularizer',
-  biasRegularizer: 'bias_regularizer',
-  activityRegularizer: 'activity_regularizer',
-  kernelConstraint: 'kernel_constraint',
-  biasConstraint: 'bias_constraint',
-  loraRank: 'lora_rank',
-  loraAlpha: 'lora_alpha',
+/** conv1d_weight values: the layer's weights in Keras' order of creation. */
+const Weight = Object.freeze({ KERNEL: 0, BIAS: 1, LORA_A: 2, LORA_B: 3 });
+
+/** The Keras variable name of each weight (layer.weights[i].name), by conv1d_weight value. */
+const WEIGHT_NAMES = Object.freeze(['kernel', 'bias', 'lora_kernel_a', 'lora_kernel_b']);
+
+// Options naming a Keras object (a name, a serialized object, or null), and their parameter.
+const OBJECT_OPTIONS = {
+  kernelInitializer: Param.KERNEL_INITIALIZER,
+  biasInitializer: Param.BIAS_INITIALIZER,
+  kernelRegularizer: Param.KERNEL_REGULARIZER,
+  biasRegularizer: Param.BIAS_REGULARIZER,
+  activityRegularizer: Param.ACTIVITY_REGULARIZER,
+  kernelConstraint: Param.KERNEL_CONSTRAINT,
+  biasConstraint: Param.BIAS_CONSTRAINT,
 };
 
-// Options of the constructor and the Keras get_config() key of each (null:
-// not part of the Keras config).
-const OPTION_KEYS = {
-  filters: 'filters',
-  kernelSize: 'kernel_size',
-  strides: 'strides',
-  padding: 'padding',
-  dataFormat: 'data_format',
-  dilationRate: 'dilation_rate',
-  groups: 'groups',
-  activation: 'activation',
-  useBias: 'use_bias',
-  kernelInitializer: 'kernel_initializer',
-  biasInitializer: 'bias_initializer',
-  name: 'name',
-  trainable: 'trainable',
-  dtype: 'dtype',
-  ...TRAINING_OPTIONS,
-  seed: null,
-  algorithm: null,
-  numThreads: null,
-  maxIsa: null,
-  verbose: null,
-  find: null,
-};
-const OPTION_OF_KERAS_KEY = Object.fromEntries(
-  Object.entries(OPTION_KEYS)
-    .filter(([, key]) => key !== null)
-    .map(([option, key]) => [key, option]),
-);
-
-const DTYPE_POLICY = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+// Every constructor option: the camelCase Keras arguments, then the execution
+// settings, which are not part of the Keras config.
+const OPTIONS = new Set([
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dataFormat',
+  'dilationRate',
+  'groups',
+  'activation',
+  'useBias',
+  ...Object.keys(OBJECT_OPTIONS),
+  'name',
+  'trainable',
+  'dtype',
+  'loraRank',
+  'loraAlpha',
+  'seed',
+  'algorithm',
+  'numThreads',
+  'maxIsa',
+  'verbose',
+  'find',
+]);
 
 const registry = new FinalizationRegistry((handle) => native.lib().destroy(handle));
 
@@ -154,14 +155,87 @@ function sameShape(a, b) {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The string the library takes for a Keras object option: a name, a serialized object's JSON, or 'null'. */
+function objectSpec(value, what) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(value);
+  throw new TypeError(`${what} must be a Keras name, a serialized Keras object or null; got ${String(value)}`);
+}
+
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+/** A writable Float32Array of `size` values from `out`, or a new one. */
+function outputArray(given, size, what) {
+  if (given === undefined || given === null) throw new RangeError(`out has no ${what} to write into`);
+  const data = given.data !== undefined ? given.data : given;
+  if (!(data instanceof Float32Array)) throw new TypeError(`out's ${what} must be a Float32Array or { data, shape }`);
+  if (data.length !== size) throw new RangeError(`out's ${what} has ${data.length} values; the gradient has ${size}`);
+  return data;
+}
+
+/**
+ * One weight of a layer, as Keras' layer.weights lists it: a live view of the weight inside the C
+ * layer. read() copies its value out as { data, shape }; assign(value) writes a new value of the same
+ * shape, which is how an optimizer updates it. `trainable` is Keras' variable flag: the kernel is
+ * frozen while LoRA is on.
+ */
+class Variable {
+  constructor(layer, which) {
+    this.layer = layer;
+    this.which = which;
+  }
+
+  /** 'kernel', 'bias', 'lora_kernel_a' or 'lora_kernel_b'. */
+  get name() {
+    return WEIGHT_NAMES[this.which];
+  }
+
+  /** '<layer name>/<weight name>', as Keras' variable path. */
+  get path() {
+    return `${this.layer.name}/${this.name}`;
+  }
+
+  get shape() {
+    return this.layer.weightShape(this.which);
+  }
+
+  get dtype() {
+    return 'float32';
+  }
+
+  get trainable() {
+    return !(this.which === Weight.KERNEL && this.layer.loraEnabled);
+  }
+
+  /** A copy of the current value, { data: Float32Array, shape }. */
+  read() {
+    return this.layer.getWeight(this.which);
+  }
+
+  /** Replace the value: { data, shape }, a nested array, or flat numbers of exactly the weight's size. */
+  assign(value) {
+    this.layer.setWeight(this.which, value);
+  }
+
+  /** True when `other` names the same weight of the same layer. */
+  equals(other) {
+    return other instanceof Variable && other.layer === this.layer && other.which === this.which;
+  }
+
+  toString() {
+    return `Variable(${this.path}, shape=[${this.shape}], trainable=${this.trainable})`;
+  }
+}
+
 class Conv1DLayer {
   /**
    * new Conv1D(filters, kernelSize, options) or new Conv1D({ filters, kernelSize, ...options }),
    * also callable without `new`. Options (camelCase Keras arguments): strides, padding, dataFormat,
-   * dilationRate, groups, activation, useBias, kernelInitializer, biasInitializer (a Keras name or a
-   * serialized Keras object), name, trainable, dtype ('float32' only); execution settings, not part
-   * of the Keras config: seed, algorithm, numThreads, maxIsa, verbose, find. The training arguments
-   * (kernelRegularizer, ..., loraRank) must be null until the library supports them.
+   * dilationRate, groups, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer,
+   * biasRegularizer, activityRegularizer, kernelConstraint, biasConstraint (a Keras name, a serialized
+   * Keras object, or null), name, trainable, dtype ('float32' only), loraRank, loraAlpha; execution
+   * settings, not part of the Keras config: seed, algorithm, numThreads, maxIsa, verbose, find.
    */
   constructor(filters, kernelSize, options) {
     let opts;
@@ -179,48 +253,57 @@ class Conv1DLayer {
       opts.kernelSize = kernelSize;
     }
     for (const key of Object.keys(opts)) {
-      if (!(key in OPTION_KEYS)) throw new TypeError(`Conv1D: unknown option '${key}'`);
-    }
-    for (const option of Object.keys(TRAINING_OPTIONS)) {
-      if (opts[option] !== undefined && opts[option] !== null) {
-        throw new Error(
-          `Conv1D option ${option} is not supported yet: this binding wraps the forward API of libconv1d 1.0, ` +
-            'which has no regularizers, constraints or LoRA',
-        );
-      }
+      if (!OPTIONS.has(key)) throw new TypeError(`Conv1D: unknown option '${key}'`);
     }
     dtypeName(opts.dtype);
     const kernel = oneTuple(opts.kernelSize, 'kernel_size');
     const strides = oneTuple(opts.strides === undefined ? 1 : opts.strides, 'strides');
     const dilation = oneTuple(opts.dilationRate === undefined ? 1 : opts.dilationRate, 'dilation_rate');
     checkInteger(opts.filters, 'filters');
+    const objects = Object.entries(OBJECT_OPTIONS)
+      .filter(([option]) => opts[option] !== undefined)
+      .map(([option, param]) => [param, objectSpec(opts[option], option)]);
+    const present = (v) => v !== undefined && v !== null;
+    if (present(opts.loraRank)) checkInteger(opts.loraRank, 'loraRank');
+    if (present(opts.loraAlpha) && typeof opts.loraAlpha !== 'number') {
+      throw new TypeError(`loraAlpha must be a number or null, got ${String(opts.loraAlpha)}`);
+    }
 
-    this.lib = native.lib();
-    this.trainable = opts.trainable === undefined ? true : Boolean(opts.trainable);
-    this.buildInputShape = null;
+    this.init();
     const out = [null];
     this.lib.create(opts.filters, kernel, out);
-    this.handle = out[0];
-    registry.register(this, this.handle, this);
+    this.adopt(out[0]);
     try {
       this.setInt(Param.STRIDES, strides);
       this.setInt(Param.DILATION_RATE, dilation);
       if (opts.groups !== undefined) this.setInt(Param.GROUPS, opts.groups);
       if (opts.padding !== undefined) this.setText(Param.PADDING, opts.padding);
-      if (opts.dataFormat !== undefined && opts.dataFormat !== null) this.setText(Param.DATA_FORMAT, opts.dataFormat);
-      const activation = opts.activation === undefined || opts.activation === null ? 'linear' : opts.activation;
-      this.setText(Param.ACTIVATION, activation);
+      if (present(opts.dataFormat)) this.setText(Param.DATA_FORMAT, opts.dataFormat);
+      this.setText(Param.ACTIVATION, present(opts.activation) ? opts.activation : 'linear');
       if (opts.useBias !== undefined) this.setInt(Param.USE_BIAS, opts.useBias ? 1 : 0);
-      if (opts.kernelInitializer !== undefined) this.setInitializer(Param.KERNEL_INITIALIZER, opts.kernelInitializer);
-      if (opts.biasInitializer !== undefined) this.setInitializer(Param.BIAS_INITIALIZER, opts.biasInitializer);
-      if (opts.name !== undefined && opts.name !== null) this.setText(Param.NAME, opts.name);
+      for (const [param, text] of objects) this.setText(param, text);
+      if (present(opts.loraRank)) this.setInt(Param.LORA_RANK, opts.loraRank);
+      if (present(opts.loraAlpha)) this.lib.set_double(this.h(), Param.LORA_ALPHA, opts.loraAlpha);
+      if (opts.trainable !== undefined) this.trainable = opts.trainable;
+      if (present(opts.name)) this.setText(Param.NAME, opts.name);
       for (const knob of ['seed', 'algorithm', 'numThreads', 'maxIsa', 'verbose', 'find']) {
-        if (opts[knob] !== undefined && opts[knob] !== null) this[knob] = opts[knob];
+        if (present(opts[knob])) this[knob] = opts[knob];
       }
     } catch (error) {
       this.close();
       throw error;
     }
+  }
+
+  init() {
+    this.lib = native.lib();
+    this.handle = null;
+    this.buildInputShape = null;
+  }
+
+  adopt(handle) {
+    this.handle = handle;
+    registry.register(this, handle, this);
   }
 
   // ---- handle lifetime ----
@@ -261,6 +344,12 @@ class Conv1DLayer {
     return Number(value[0]);
   }
 
+  getDouble(param) {
+    const value = [0];
+    this.lib.get_double(this.h(), param, value);
+    return value[0];
+  }
+
   setText(param, text) {
     if (typeof text !== 'string') throw new TypeError(`expected a string, got ${JSON.stringify(text)}`);
     this.lib.set_string(this.h(), param, text);
@@ -270,11 +359,8 @@ class Conv1DLayer {
     return this.lib.text(this.lib.raw.get_string, this.h(), param);
   }
 
-  setInitializer(param, value) {
-    if (value === null) this.setText(param, 'null'); // Keras' None: glorot_uniform
-    else if (typeof value === 'string') this.setText(param, value);
-    else if (typeof value === 'object') this.setText(param, JSON.stringify(value));
-    else throw new TypeError('initializers are Keras names or serialized Keras objects');
+  getObject(param) {
+    return JSON.parse(this.getText(param));
   }
 
   get filters() {
@@ -308,10 +394,51 @@ class Conv1DLayer {
     return this.getText(Param.NAME);
   }
   get kernelInitializer() {
-    return JSON.parse(this.getText(Param.KERNEL_INITIALIZER));
+    return this.getObject(Param.KERNEL_INITIALIZER);
   }
   get biasInitializer() {
-    return JSON.parse(this.getText(Param.BIAS_INITIALIZER));
+    return this.getObject(Param.BIAS_INITIALIZER);
+  }
+  /** The serialized Keras regularizer, or null. */
+  get kernelRegularizer() {
+    return this.getObject(Param.KERNEL_REGULARIZER);
+  }
+  get biasRegularizer() {
+    return this.getObject(Param.BIAS_REGULARIZER);
+  }
+  get activityRegularizer() {
+    return this.getObject(Param.ACTIVITY_REGULARIZER);
+  }
+  /** The serialized Keras constraint, or null. */
+  get kernelConstraint() {
+    return this.getObject(Param.KERNEL_CONSTRAINT);
+  }
+  get biasConstraint() {
+    return this.getObject(Param.BIAS_CONSTRAINT);
+  }
+
+  /** Keras' layer.trainable: false freezes every weight (no penalties, no constraints). */
+  get trainable() {
+    return this.getInt(Param.TRAINABLE) === 1;
+  }
+  set trainable(value) {
+    this.setInt(Param.TRAINABLE, value ? 1 : 0);
+  }
+
+  /** The LoRA rank, or null when LoRA is off. */
+  get loraRank() {
+    return this.getInt(Param.LORA_RANK) || null;
+  }
+
+  /** The LoRA scale numerator (the update is scaled by loraAlpha / loraRank): the rank unless set. */
+  get loraAlpha() {
+    const alpha = this.getDouble(Param.LORA_ALPHA);
+    return alpha === 0 && !this.getInt(Param.LORA_RANK) ? null : alpha;
+  }
+
+  /** True once the layer is built with LoRA on: the kernel is frozen, lora_kernel_a/_b are trained. */
+  get loraEnabled() {
+    return this.built && this.getInt(Param.LORA_RANK) > 0;
   }
 
   get seed() {
@@ -378,7 +505,10 @@ class Conv1DLayer {
     return this.channelsLast() ? [shape[0], shape[1], shape[2]] : [shape[0], shape[2], shape[1]];
   }
 
-  /** Create the weights with the initializers for inputs of `inputShape` (batch and steps may be null). */
+  /**
+   * Create the weights with the initializers for inputs of `inputShape` (batch and steps may be
+   * null), as Keras' build(). With loraRank set, LoRA is enabled too, as Keras' build() does.
+   */
   build(inputShape) {
     const [, steps, channels] = this.splitShape(inputShape);
     if (channels === null || channels === undefined) {
@@ -403,9 +533,8 @@ class Conv1DLayer {
     const [batch, steps] = this.splitShape(inputShape);
     const known = (d) => d !== null && d !== undefined;
     if (known(steps)) {
-      const shape = new BigInt64Array(3);
-      this.lib.output_shape(this.h(), known(batch) ? batch : 1, steps, shape, [0]);
-      return [known(batch) ? batch : null, Number(shape[1]), Number(shape[2])];
+      const shape = this.outputShape(known(batch) ? batch : 1, steps);
+      return [known(batch) ? batch : null, shape[1], shape[2]];
     }
     let filters = this.filters;
     if (!this.channelsLast()) return [known(batch) ? batch : null, filters, null];
@@ -414,6 +543,12 @@ class Conv1DLayer {
       filters /= 2;
     }
     return [known(batch) ? batch : null, null, filters];
+  }
+
+  outputShape(batch, steps) {
+    const shape = new BigInt64Array(3);
+    this.lib.output_shape(this.h(), batch, steps, shape, [0]);
+    return Array.from(shape, Number);
   }
 
   /** [left, right] zeros added to an input of `steps` steps. */
@@ -456,39 +591,242 @@ class Conv1DLayer {
     return this.lib.text(this.lib.raw.describe_plan, this.h(), batch, steps);
   }
 
-  // ---- weights ----
+  // ---- training ----
 
-  kernelShape() {
-    return [this.getInt(Param.KERNEL_SIZE), this.getInt(Param.IN_CHANNELS) / this.groups, this.filters];
-  }
+  /**
+   * Gradients of a loss through the layer. `x` is the forward's input (a { data, shape } tensor or a
+   * nested array) and `dy` the loss gradient with respect to the layer's output (after the
+   * activation): a tensor of the output's shape, or its data alone. Returns { dx, grads }: dx as
+   * { data, shape } (null with inputGrad: false) and grads keyed by Keras weight name in the order of
+   * layer.weights: kernel and bias, or with LoRA on bias, lora_kernel_a and lora_kernel_b (the frozen
+   * kernel has none), so grads[w.name] belongs to each w of layer.trainableWeights.
+   *
+   * Options: inputGrad, kernelGrad, biasGrad (default true) choose what is computed; regularizers
+   * (default false) adds the gradients of the penalties Keras adds to the loss (layer.losses); out, a
+   * { dx, grads } result of an earlier call, is written into instead of new arrays, and accumulate
+   * (default false) adds into it (micro-batches). Nothing is kept between call() and backward().
+   */
+  backward(x, dy, options = {}) {
+    for (const key of Object.keys(options)) {
+      if (!['inputGrad', 'kernelGrad', 'biasGrad', 'regularizers', 'out', 'accumulate'].includes(key)) {
+        throw new TypeError(`backward: unknown option '${key}'`);
+      }
+    }
+    const { inputGrad = true, kernelGrad = true, biasGrad = true, regularizers = false } = options;
+    const { out = null, accumulate = false } = options;
+    const input = asTensor(x, undefined, 'x');
+    const [batch, steps, channels] = this.splitShape(input.shape);
+    const expected = this.outputShape(batch, steps);
+    const isData = ArrayBuffer.isView(dy) || (Array.isArray(dy) && !Array.isArray(dy[0]));
+    const grad = isData ? asTensor(dy, expected, 'dy') : asTensor(dy, undefined, 'dy');
+    if (!sameShape(grad.shape, expected)) {
+      throw new RangeError(
+        `dy has shape [${grad.shape}]; the output of layer "${this.name}" for inputs of shape ` +
+          `[${input.shape}] has shape [${expected}]`,
+      );
+    }
+    if (accumulate && !out) throw new TypeError('accumulate: true adds into the arrays of `out`: pass out');
 
-  /** [kernel, bias] (or [kernel] without bias) as new { data, shape } tensors; [] before build. */
-  getWeights() {
-    if (!this.built) return [];
-    const kernelShape = this.kernelShape();
-    const kernel = new Float32Array(kernelShape.reduce((a, b) => a * b, 1));
-    const bias = this.useBias ? new Float32Array(this.filters) : null;
-    this.lib.get_weights(this.h(), kernel, kernel.length, bias, bias ? bias.length : 0);
-    const weights = [{ data: kernel, shape: kernelShape }];
-    if (bias) weights.push({ data: bias, shape: [bias.length] });
-    return weights;
+    const lora = this.loraEnabled;
+    const names = [];
+    if (kernelGrad) names.push(...(lora ? ['lora_kernel_a', 'lora_kernel_b'] : ['kernel']));
+    if (biasGrad && this.useBias) names.push('bias');
+    names.sort((a, b) => WEIGHT_NAMES.indexOf(a) - WEIGHT_NAMES.indexOf(b));
+    const outGrads = out ? out.grads || {} : {};
+    let dx = null;
+    if (inputGrad) {
+      dx = {
+        data: out ? outputArray(out.dx, input.data.length, 'dx') : new Float32Array(input.data.length),
+        shape: [...input.shape],
+      };
+    }
+    const grads = {};
+    for (const name of names) {
+      const shape = this.weightShape(WEIGHT_NAMES.indexOf(name));
+      const size = product(shape);
+      grads[name] = { data: out ? outputArray(outGrads[name], size, `grads.${name}`) : new Float32Array(size), shape };
+    }
+    const flags =
+      (regularizers ? native.BackwardFlags.REGULARIZERS : 0) | (accumulate ? native.BackwardFlags.ACCUMULATE : 0);
+    // With LoRA, the gradient of the effective kernel is turned into the factors' below; zeros, so
+    // that an accumulating call starts it from nothing.
+    let dkernel = grads.kernel ? grads.kernel.data : null;
+    if (lora && kernelGrad) dkernel = new Float32Array(product(this.weightShape(Weight.KERNEL)));
+    const dbias = grads.bias ? grads.bias.data : null;
+    if (!dx && !dkernel && !dbias) return { dx, grads };
+    const h = this.h();
+    const length = (a) => (a ? a.length : 0);
+    this.lib.backward(h, input.data, input.data.length, batch, steps, channels, grad.data, grad.data.length,
+      dx && dx.data, length(dx && dx.data), dkernel, length(dkernel), dbias, length(dbias), flags);
+    if (lora && kernelGrad) {
+      const da = grads.lora_kernel_a.data;
+      const db = grads.lora_kernel_b.data;
+      this.lib.lora_gradients(h, dkernel, dkernel.length, da, da.length, db, db.length, flags);
+    }
+    return { dx, grads };
   }
 
   /**
-   * Set [kernel, bias] (or [kernel] without bias): { data, shape } tensors, nested arrays, or flat
+   * The regularization loss Keras adds for this layer, the sum of layer.losses: the kernel and bias
+   * penalties of the trainable weights (with LoRA on, the kernel regularizer applies to the two
+   * factors instead, as in Keras) plus, when `y` (a { data, shape } output of call()) is given, the
+   * activity regularizer's penalty of y divided by its batch size. Keras keeps that activity term
+   * from the last call; this binding keeps no state, so the output is passed here.
+   */
+  regularizationLoss(y = null) {
+    const loss = [0];
+    if (y === null || y === undefined) {
+      this.lib.regularization_loss(this.h(), null, 0, 0, 0, loss);
+      return loss[0];
+    }
+    const output = asTensor(y, undefined, 'y');
+    const [batch, steps] = this.inputSizeOf(output.shape);
+    this.lib.regularization_loss(this.h(), output.data, output.data.length, batch, steps, loss);
+    return loss[0];
+  }
+
+  /** [batch, steps] of an input that gives an output of `shape`. */
+  inputSizeOf(shape) {
+    let problem = 'it is not a non-empty rank-3 shape';
+    if (shape.length === 3 && Math.min(...shape) >= 1) {
+      const last = this.channelsLast();
+      let outSteps = last ? shape[1] : shape[2];
+      if (!last && this.activation === 'glu') outSteps *= 2; // glu halved the time axis, the last one
+      const [k, s, d] = [this.getInt(Param.KERNEL_SIZE), this.strides[0], this.dilationRate[0]];
+      const steps = (outSteps - 1) * s + 1 + (this.padding === 'valid' ? d * (k - 1) : 0);
+      if (sameShape(this.outputShape(shape[0], steps), shape)) return [shape[0], steps];
+      problem = 'no input gives it';
+    }
+    throw new RangeError(`y has shape [${shape}], which is not an output shape of layer "${this.name}": ${problem}`);
+  }
+
+  /** Project the trainable weights onto the kernel and bias constraints, as a Keras optimizer does. */
+  applyConstraints() {
+    this.lib.apply_constraints(this.h());
+  }
+
+  /**
+   * Keras' enable_lora on a built layer: freeze the kernel and train lora_kernel_a (he_uniform) and
+   * lora_kernel_b (zeros); the convolution uses kernel + loraAlpha / rank * A B. loraAlpha defaults to
+   * the rank.
+   */
+  enableLora(rank, loraAlpha = null) {
+    if (!this.built) throw new Error("Cannot enable lora on a layer that isn't yet built.");
+    checkInteger(rank, 'rank');
+    if (loraAlpha !== null && (typeof loraAlpha !== 'number' || !Number.isFinite(loraAlpha))) {
+      throw new TypeError(`loraAlpha must be a finite number or null, got ${String(loraAlpha)}`);
+    }
+    this.setInt(Param.LORA_RANK, rank); // the library refuses a kernel constraint or a second enable
+    // Keras sets lora_alpha to the rank when none is given, whatever the constructor had.
+    this.lib.set_double(this.h(), Param.LORA_ALPHA, loraAlpha === null ? rank : loraAlpha);
+  }
+
+  /**
+   * Fold the LoRA update into the kernel (kernel += loraAlpha / rank * A B) and turn LoRA off. Keras
+   * has no public method for this; it merges when saving.
+   */
+  mergeLora() {
+    this.lib.lora_merge(this.h());
+  }
+
+  // ---- weights ----
+
+  kernelShape() {
+    return this.weightShape(Weight.KERNEL);
+  }
+
+  weightShape(which) {
+    const k = this.getInt(Param.KERNEL_SIZE);
+    const filters = this.filters;
+    const cg = this.getInt(Param.IN_CHANNELS) / this.groups;
+    const rank = this.getInt(Param.LORA_RANK);
+    return [[k, cg, filters], [filters], [k, cg, rank], [rank, filters]][which];
+  }
+
+  weightSize(which) {
+    const size = [0];
+    this.lib.weight_size(this.h(), which, size);
+    return Number(size[0]);
+  }
+
+  /** The weights the layer has, in Keras' order of creation. */
+  present() {
+    if (!this.built) return [];
+    const list = [Weight.KERNEL];
+    if (this.useBias) list.push(Weight.BIAS);
+    if (this.getInt(Param.LORA_RANK) > 0) list.push(Weight.LORA_A, Weight.LORA_B);
+    return list;
+  }
+
+  getWeight(which) {
+    const size = this.weightSize(which);
+    if (size === 0) throw new RangeError(`layer "${this.name}" has no weight '${WEIGHT_NAMES[which]}' now`);
+    const data = new Float32Array(size);
+    this.lib.get_weight(this.h(), which, data, size);
+    return { data, shape: this.weightShape(which) };
+  }
+
+  setWeight(which, value) {
+    const name = WEIGHT_NAMES[which];
+    if (this.weightSize(which) === 0) throw new RangeError(`layer "${this.name}" has no weight '${name}' now`);
+    const shape = this.weightShape(which);
+    const flat = ArrayBuffer.isView(value) || (Array.isArray(value) && !Array.isArray(value[0]));
+    const tensor = flat ? asTensor(value, shape, name) : asTensor(value, undefined, name);
+    if (!sameShape(tensor.shape, shape)) {
+      throw new RangeError(`${name} has shape [${tensor.shape}]; layer "${this.name}" needs [${shape}]`);
+    }
+    this.lib.set_weight(this.h(), which, tensor.data, tensor.data.length);
+  }
+
+  /** The weights as Variable views in Keras' order: kernel, bias, lora_kernel_a, lora_kernel_b. */
+  get weights() {
+    return this.present().map((which) => new Variable(this, which));
+  }
+
+  /** The weights an optimizer updates: none when not trainable, not the kernel while LoRA is on. */
+  get trainableWeights() {
+    return this.trainable ? this.weights.filter((w) => w.trainable) : [];
+  }
+
+  get nonTrainableWeights() {
+    return this.trainable ? this.weights.filter((w) => !w.trainable) : this.weights;
+  }
+
+  /**
+   * The values of layer.weights as new { data, shape } tensors in Keras layout: [kernel, bias] (or
+   * [kernel] without bias), then lora_kernel_a and lora_kernel_b with LoRA on; [] before build.
+   */
+  getWeights() {
+    return this.present().map((which) => this.getWeight(which));
+  }
+
+  /**
+   * Set the weights in the order of getWeights(): { data, shape } tensors, nested arrays, or flat
    * arrays/typed arrays in Keras layout. On an unbuilt layer the kernel's length decides the input
-   * channels and builds it. The data are copied.
+   * channels and builds it (enabling LoRA if loraRank was set; the factors may then be given or left
+   * to their initializers). The data are copied.
    */
   setWeights(weights) {
-    if (!Array.isArray(weights) || weights.length < 1 || weights.length > 2) {
-      throw new TypeError('setWeights expects [kernel, bias] or [kernel]');
+    if (!Array.isArray(weights)) throw new TypeError('setWeights expects an array of weights');
+    const rank = this.getInt(Param.LORA_RANK);
+    const base = this.useBias ? 2 : 1;
+    const withFactors = rank > 0 && weights.length === base + 2;
+    if (this.loraEnabled && !withFactors) {
+      throw new RangeError(
+        `setWeights: layer "${this.name}" has LoRA on and expects ${base + 2} arrays ` +
+          `[${this.weights.map((w) => w.name)}]; got ${weights.length}`,
+      );
+    }
+    const plain = withFactors ? weights.slice(0, base) : weights;
+    if (plain.length < 1 || plain.length > 2) {
+      throw new TypeError('setWeights expects [kernel, bias] or [kernel], then lora_kernel_a, lora_kernel_b with LoRA');
     }
     const flat = (w, what) =>
       ArrayBuffer.isView(w) || (Array.isArray(w) && !Array.isArray(w[0]))
         ? { data: toFloat32(w, what), shape: null }
         : asTensor(w, undefined, what);
-    const kernel = flat(weights[0], 'kernel');
-    const bias = weights.length > 1 && weights[1] !== null ? flat(weights[1], 'bias') : null;
+    const kernel = flat(plain[0], 'kernel');
+    const bias = plain.length > 1 && plain[1] !== null ? flat(plain[1], 'bias') : null;
     // The library checks lengths (and names the length it needs); a kernel of
     // the right length with its axes in another order is caught here.
     if (kernel.shape && kernel.shape.length !== 3) {
@@ -497,77 +835,116 @@ class Conv1DLayer {
     if (bias && bias.shape && bias.shape.length !== 1) {
       throw new RangeError(`bias must have rank 1 (filters); got [${bias.shape}]`);
     }
+    const k = this.getInt(Param.KERNEL_SIZE);
+    const filters = this.filters;
+    const expected = this.built ? this.kernelShape() : [k, kernel.data.length / (k * filters), filters];
     if (kernel.shape) {
-      const k = this.getInt(Param.KERNEL_SIZE);
-      const filters = this.filters;
-      const expected = this.built ? this.kernelShape() : [k, kernel.data.length / (k * filters), filters];
-      const size = expected.reduce((a, b) => a * b, 1);
+      const size = product(expected);
       if (kernel.data.length === size && Number.isInteger(expected[1]) && !sameShape(kernel.shape, expected)) {
         throw new RangeError(`kernel has shape [${kernel.shape}]; layer "${this.name}" needs [${expected}]`);
       }
     }
+    const factors = [];
+    if (withFactors) {
+      // Checked before anything is written, so a bad factor changes nothing.
+      const cg = expected[1];
+      for (const [which, value, shape] of [
+        [Weight.LORA_A, weights[base], [k, cg, rank]],
+        [Weight.LORA_B, weights[base + 1], [rank, filters]],
+      ]) {
+        const name = WEIGHT_NAMES[which];
+        const isFlat = ArrayBuffer.isView(value) || (Array.isArray(value) && !Array.isArray(value[0]));
+        const tensor = isFlat ? asTensor(value, shape, name) : asTensor(value, undefined, name);
+        if (!sameShape(tensor.shape, shape)) {
+          throw new RangeError(`${name} has shape [${tensor.shape}]; layer "${this.name}" needs [${shape}]`);
+        }
+        factors.push([which, tensor.data]);
+      }
+    }
     const biasData = bias ? bias.data : null;
     this.lib.set_weights(this.h(), kernel.data, kernel.data.length, biasData, biasData ? biasData.length : 0);
+    for (const [which, data] of factors) this.lib.set_weight(this.h(), which, data, data.length);
     this.buildInputShape = null;
   }
 
-  /** A copy of the kernel as { data, shape }. */
+  /**
+   * A copy of the kernel the convolution uses, as { data, shape }: with LoRA on, as in Keras, the
+   * frozen kernel plus loraAlpha / loraRank * lora_kernel_a lora_kernel_b.
+   */
   get kernel() {
     if (!this.built) throw new Error('You must build the layer before accessing `kernel`.');
-    return this.getWeights()[0];
+    const kernel = this.getWeight(Weight.KERNEL);
+    if (!this.loraEnabled) return kernel;
+    const a = this.getWeight(Weight.LORA_A).data;
+    const b = this.getWeight(Weight.LORA_B).data;
+    const rank = this.getInt(Param.LORA_RANK);
+    const scale = this.getDouble(Param.LORA_ALPHA) / rank;
+    const filters = this.filters;
+    for (let row = 0; row < kernel.data.length / filters; row++) {
+      for (let f = 0; f < filters; f++) {
+        let sum = 0;
+        for (let q = 0; q < rank; q++) sum += a[row * rank + q] * b[q * filters + f];
+        kernel.data[row * filters + f] += scale * sum;
+      }
+    }
+    return kernel;
   }
 
   /** A copy of the bias as { data, shape }, or null without useBias. */
   get bias() {
     if (!this.built) throw new Error('You must build the layer before accessing `bias`.');
-    return this.useBias ? this.getWeights()[1] : null;
+    return this.useBias ? this.getWeight(Weight.BIAS) : null;
   }
 
+  /** The number of weight values, LoRA factors included, as Keras counts them. */
   countParams() {
     if (!this.built) throw new Error(`layer "${this.name}" is not built`);
-    const kernelLen = [0];
-    const biasLen = [0];
-    this.lib.weight_sizes(this.h(), kernelLen, biasLen);
-    return Number(kernelLen[0]) + Number(biasLen[0]);
+    return this.present().reduce((total, which) => total + this.weightSize(which), 0);
   }
 
   // ---- config ----
 
-  /** The Keras 3 get_config() object (snake_case keys, Keras' order), as Python's binding gives. */
+  /**
+   * The Keras 3 get_config() object as libconv1d writes it: Keras 3.15's snake_case keys, order and
+   * values. The execution settings and the seed are not part of it.
+   */
   getConfig() {
-    return {
-      name: this.name,
-      trainable: this.trainable,
-      dtype: JSON.parse(JSON.stringify(DTYPE_POLICY)),
-      filters: this.filters,
-      kernel_size: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      data_format: this.dataFormat,
-      dilation_rate: this.dilationRate,
-      groups: this.groups,
-      activation: this.activation,
-      use_bias: this.useBias,
-      kernel_initializer: this.kernelInitializer,
-      bias_initializer: this.biasInitializer,
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-    };
+    return JSON.parse(this.lib.text(this.lib.raw.get_config, this.h(), 0));
   }
 
-  /** A new unbuilt layer from a Keras get_config() object (snake_case keys). */
+  /**
+   * The layer's entry in a Keras model config, as keras.layers.serialize(layer) gives it: module,
+   * class_name, config, registered_name and, once built, build_config.
+   */
+  serialize() {
+    const entry = JSON.parse(this.lib.text(this.lib.raw.get_config, this.h(), 1));
+    if ('build_config' in entry) entry.build_config = this.getBuildConfig(); // the binding also knows the steps
+    return entry;
+  }
+
+  /**
+   * A new layer from a Keras get_config() object, from a model's layer entry ({ class_name:
+   * 'Conv1D', config, build_config }), or from either as JSON text, read by the library as Keras 3
+   * reads it. With a build_config the layer is built with weights from its initializers; without
+   * one it builds on its first call, as in Keras.
+   */
   static fromConfig(config) {
-    const options = {};
-    for (const [key, value] of Object.entries(config)) {
-      const option = OPTION_OF_KERAS_KEY[key];
-      if (option === undefined) throw new TypeError(`Conv1D.fromConfig: unknown config key '${key}'`);
-      options[option] = value;
+    let text;
+    if (typeof config === 'string') text = config;
+    else if (config !== null && typeof config === 'object' && !Array.isArray(config)) text = JSON.stringify(config);
+    else throw new TypeError('Conv1D.fromConfig expects a config object or JSON text');
+    const lib = native.lib();
+    const out = [null];
+    lib.create_from_config(text, out);
+    const layer = Object.create(Conv1DLayer.prototype);
+    layer.init();
+    layer.adopt(out[0]);
+    if (layer.built) {
+      const entry = JSON.parse(text);
+      const shape = entry.build_config ? entry.build_config.input_shape : null;
+      if (Array.isArray(shape) && shape.length === 3) layer.buildInputShape = [...shape];
     }
-    if ('dtype' in options) options.dtype = dtypeName(options.dtype);
-    return new Conv1DLayer(options);
+    return layer;
   }
 
   toString() {
@@ -590,4 +967,9 @@ const Conv1D = new Proxy(Conv1DLayer, {
   },
 });
 
-module.exports = { Conv1D, Param, asTensor };
+/** keras.layers.serialize: the layer's model-config entry. */
+const serialize = (layer) => layer.serialize();
+/** keras.layers.deserialize: a Conv1D from a model-config entry or a config object. */
+const deserialize = (config) => Conv1DLayer.fromConfig(config);
+
+module.exports = { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, asTensor, serialize, deserialize };

@@ -18,6 +18,7 @@ const { Status, errorForStatus } = require('./errors');
 const SONAME = 'libconv1d.so.1';
 const ENV_VAR = 'CONV1D_LIBRARY';
 const MAJOR_VERSION = 1; // the soname's major version: the ABI this module is written against
+const MINIMUM_VERSION = 10100; // 1.1: training (backward, penalties, constraints, LoRA) and the Keras config JSON
 
 // conv1d_layer is opaque; koffi keeps one type registry per process, so it is
 // declared once here.
@@ -65,7 +66,31 @@ const PROTOTYPES = {
     'int conv1d_describe_plan(const conv1d_layer *layer, int64_t batch, int64_t steps, uint8_t *buffer, ' +
     'size_t capacity, _Out_ size_t *needed)',
   cpu_isa: 'int conv1d_cpu_isa(void)',
+  // 1.1: training
+  backward:
+    'int conv1d_backward(const conv1d_layer *layer, const float *x, size_t x_len, int64_t batch, int64_t steps, ' +
+    'int64_t channels, const float *dy, size_t dy_len, float *dx, size_t dx_len, float *dkernel, size_t dkernel_len, ' +
+    'float *dbias, size_t dbias_len, uint32_t flags)',
+  regularization_loss:
+    'int conv1d_regularization_loss(const conv1d_layer *layer, const float *y, size_t y_len, int64_t batch, ' +
+    'int64_t steps, _Out_ double *loss)',
+  apply_constraints: 'int conv1d_apply_constraints(conv1d_layer *layer)',
+  weight_size: 'int conv1d_weight_size(const conv1d_layer *layer, int which, _Out_ size_t *len)',
+  get_weight: 'int conv1d_get_weight(const conv1d_layer *layer, int which, float *data, size_t len)',
+  set_weight: 'int conv1d_set_weight(conv1d_layer *layer, int which, const float *data, size_t len)',
+  lora_gradients:
+    'int conv1d_lora_gradients(const conv1d_layer *layer, const float *dkernel, size_t dkernel_len, float *da, ' +
+    'size_t da_len, float *db, size_t db_len, uint32_t flags)',
+  lora_merge: 'int conv1d_lora_merge(conv1d_layer *layer)',
+  // 1.1: Keras config JSON
+  create_from_config: 'int conv1d_create_from_config(const char *json, _Out_ conv1d_layer **out)',
+  get_config:
+    'int conv1d_get_config(const conv1d_layer *layer, int wrapped, uint8_t *buffer, size_t capacity, ' +
+    '_Out_ size_t *needed)',
 };
+
+/** Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags). */
+const BackwardFlags = Object.freeze({ REGULARIZERS: 1, ACCUMULATE: 2 });
 
 // Functions returning a status that get() wraps so that failure throws. The
 // string getters are checked by text(), whose size query answers
@@ -80,6 +105,7 @@ const UNCHECKED = new Set([
   'destroy',
   'get_string',
   'describe_plan',
+  'get_config',
   'cpu_isa',
 ]);
 
@@ -88,15 +114,17 @@ class Library {
     this.path = file;
     this.handle = koffi.load(file);
     this.raw = {};
+    // The version first: a 1.0 library lacks the 1.1 symbols, and is refused by name.
+    const number = this.handle.func(PROTOTYPES.version_number)();
+    if (Math.floor(number / 10000) !== MAJOR_VERSION || number < MINIMUM_VERSION) {
+      const version = this.handle.func(PROTOTYPES.version_string)();
+      const minimum = `${Math.floor(MINIMUM_VERSION / 10000)}.${Math.floor(MINIMUM_VERSION / 100) % 100}`;
+      throw new Error(`${file} is libconv1d ${version}; this module needs ${minimum} or a later ${MAJOR_VERSION}.x`);
+    }
     for (const [name, prototype] of Object.entries(PROTOTYPES)) {
       const fn = this.handle.func(prototype);
       this.raw[name] = fn;
       this[name] = UNCHECKED.has(name) ? fn : this.checked(fn);
-    }
-    const number = this.version_number();
-    if (Math.floor(number / 10000) !== MAJOR_VERSION) {
-      const version = this.version_string();
-      throw new Error(`${file} is libconv1d ${version}; this module needs major version ${MAJOR_VERSION}`);
     }
   }
 
@@ -115,7 +143,7 @@ class Library {
     return errorForStatus(status, message || text, text);
   }
 
-  /** Call get_string or describe_plan with a buffer the library sizes. */
+  /** Call get_string, describe_plan or get_config with a buffer the library sizes. */
   text(fn, ...args) {
     const needed = [0];
     let capacity = 256;
@@ -185,4 +213,4 @@ function lib() {
   return loaded || loadLibrary();
 }
 
-module.exports = { lib, loadLibrary, SONAME, ENV_VAR };
+module.exports = { lib, loadLibrary, BackwardFlags, SONAME, ENV_VAR };

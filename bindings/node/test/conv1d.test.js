@@ -16,59 +16,7 @@ process.env.KERAS_HOME = path.join(os.tmpdir(), `conv1d-node-tests-no-keras-home
 const conv1d = require('..');
 const reference = require('./reference');
 
-const RTOL = 1e-4;
-const ATOL = 1e-5;
-
-// A small deterministic generator (xorshift32), values uniform in [-1, 1).
-function randoms(seed) {
-  let s = seed >>> 0 || 1;
-  return (count, scale = 1) => {
-    const out = new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = ((s / 4294967296) * 2 - 1) * scale;
-    }
-    return out;
-  };
-}
-
-function assertClose(actual, expected) {
-  assert.deepEqual(actual.shape, expected.shape);
-  assert.ok(actual.data instanceof Float32Array);
-  assert.equal(actual.data.length, expected.data.length);
-  let worst = 0;
-  for (let i = 0; i < expected.data.length; i++) {
-    const a = actual.data[i];
-    const e = expected.data[i];
-    assert.ok(Number.isFinite(a), `output ${i} is ${a}`);
-    const excess = Math.abs(a - e) - (ATOL + RTOL * Math.abs(e));
-    worst = Math.max(worst, excess);
-    if (excess > 0) assert.fail(`output ${i}: ${a} vs reference ${e}`);
-  }
-  return worst;
-}
-
-function expectError(fn, status, ...parts) {
-  let caught = null;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught, 'expected a Conv1DError');
-  assert.ok(caught instanceof conv1d.Conv1DError, `not a Conv1DError: ${caught}`);
-  assert.ok(caught instanceof Error);
-  assert.equal(caught.status, status, `status ${caught.status} (${caught.message})`);
-  assert.equal(caught.name, 'Conv1DError');
-  const statusName = Object.keys(conv1d.Status).find((k) => conv1d.Status[k] === status);
-  assert.equal(caught.code, `CONV1D_ERROR_${statusName}`);
-  for (const part of parts) assert.ok(caught.message.includes(part), `'${part}' not in: ${caught.message}`);
-  return caught;
-}
+const { randoms, assertClose, expectError } = require('./helpers');
 
 test('reference: hand-worked cross-correlation and TensorFlow padding split', () => {
   const x = [1, 2, 3, 4, 5];
@@ -245,7 +193,9 @@ test('errors carry the status and the library message', () => {
   const noBias = conv1d.Conv1D(4, 3, { useBias: false });
   expectError(() => noBias.setWeights([kernel, bias]), conv1d.Status.INVALID_VALUE, 'use_bias');
 
-  assert.throws(() => conv1d.Conv1D(4, 3, { kernelRegularizer: 'l2' }), /not supported yet/);
+  expectError(() => conv1d.Conv1D(4, 3, { kernelRegularizer: 'l1_l2' }), conv1d.Status.UNKNOWN_NAME,
+    'Could not interpret regularizer identifier: l1_l2');
+  assert.throws(() => conv1d.Conv1D(4, 3, { biasConstraint: 2 }), /biasConstraint must be a Keras name/);
   assert.throws(() => conv1d.Conv1D(4, 3, { dtype: 'float16' }), /float32 only/);
   assert.throws(() => conv1d.Conv1D(4, 3, { padidng: 'same' }), /unknown option 'padidng'/);
   assert.throws(() => conv1d.Conv1D(4, [3, 3]), RangeError);
@@ -343,9 +293,84 @@ test('getConfig is the Keras config, and fromConfig round-trips it', () => {
   assert.equal(c.kernel_initializer.config.seed, 7);
   const again = conv1d.Conv1D.fromConfig(JSON.parse(JSON.stringify(c)));
   assert.deepEqual(again.getConfig(), c);
-  assert.throws(() => conv1d.Conv1D.fromConfig({ ...KERAS_CONFIG, bogus: 1 }), /unknown config key 'bogus'/);
-  assert.throws(() => conv1d.Conv1D.fromConfig({ ...KERAS_CONFIG, kernel_constraint: { class_name: 'NonNeg' } }),
-    /not supported yet/);
+  // The library reads the config, and names the key it refuses.
+  expectError(() => conv1d.Conv1D.fromConfig({ ...KERAS_CONFIG, bogus: 1 }), conv1d.Status.PARSE,
+    "'bogus' is not a Conv1D argument");
+});
+
+test('the spec example is written byte for byte, and model entries round-trip', () => {
+  // The library writes Keras 3.15's get_config(): same keys, order and values, so the same JSON text.
+  assert.equal(JSON.stringify(conv1d.Conv1D(32, 3, { activation: 'relu' }).getConfig()), JSON.stringify(KERAS_CONFIG));
+  assert.equal(JSON.stringify(conv1d.Conv1D.fromConfig(JSON.stringify(KERAS_CONFIG)).getConfig()),
+    JSON.stringify(KERAS_CONFIG));
+
+  const entry = {
+    module: 'keras.layers',
+    class_name: 'Conv1D',
+    config: { ...KERAS_CONFIG, name: 'conv1d_3' },
+    registered_name: null,
+    build_config: { input_shape: [null, 10, 128] },
+  };
+  const built = conv1d.Conv1D.fromConfig(entry); // a build_config builds at once
+  assert.ok(built.built);
+  assert.equal(built.inputChannels, 128);
+  assert.deepEqual(built.getWeights()[0].shape, [3, 128, 32]);
+  assert.equal(JSON.stringify(built.serialize()), JSON.stringify(entry));
+  assert.equal(JSON.stringify(conv1d.serialize(built)), JSON.stringify(entry));
+
+  const { build_config: _, ...unbuiltEntry } = entry;
+  const lazy = conv1d.deserialize(unbuiltEntry); // none: it builds on its first call, as in Keras
+  assert.ok(!lazy.built);
+  assert.ok(!('build_config' in lazy.serialize()));
+  assert.deepEqual(lazy.call(new Float32Array(2 * 10 * 7), [2, 10, 7]).shape, [2, 8, 32]);
+  assert.deepEqual(lazy.getBuildConfig(), { input_shape: [2, 10, 7] });
+
+  const first = conv1d.Conv1D.fromConfig({
+    ...entry,
+    config: { ...entry.config, data_format: 'channels_first' },
+    build_config: { input_shape: [null, 6, null] },
+  });
+  assert.equal(first.inputChannels, 6); // channels_first: axis 1
+  expectError(() => conv1d.Conv1D.fromConfig({ class_name: 'Conv2D', config: KERAS_CONFIG }),
+    conv1d.Status.UNSUPPORTED, 'Conv2D');
+  expectError(() => conv1d.Conv1D.fromConfig('{'), conv1d.Status.PARSE, 'not JSON');
+  assert.throws(() => conv1d.Conv1D.fromConfig(42), TypeError);
+});
+
+test('training options round-trip through the config in Keras order', () => {
+  const layer = conv1d.Conv1D(8, 5, {
+    padding: 'causal',
+    groups: 2,
+    useBias: false,
+    kernelRegularizer: { class_name: 'L1L2', config: { l1: 0.01, l2: 0.02 } },
+    biasRegularizer: 'l1',
+    activityRegularizer: { class_name: 'L2', config: { l2: 0.001 } },
+    biasConstraint: 'non_neg',
+    loraRank: 2,
+    loraAlpha: 4,
+    trainable: false,
+  });
+  const config = layer.getConfig();
+  // A set activity_regularizer sits right after dtype (Layer.get_config), lora_* come last.
+  assert.deepEqual(Object.keys(config), [
+    'name', 'trainable', 'dtype', 'activity_regularizer', 'filters', 'kernel_size', 'strides', 'padding',
+    'data_format', 'dilation_rate', 'groups', 'activation', 'use_bias', 'kernel_initializer', 'bias_initializer',
+    'kernel_regularizer', 'bias_regularizer', 'kernel_constraint', 'bias_constraint', 'lora_rank', 'lora_alpha',
+  ]);
+  assert.deepEqual([config.trainable, config.lora_rank, config.lora_alpha], [false, 2, 4]);
+  assert.deepEqual(config.kernel_regularizer, {
+    module: 'keras.regularizers', class_name: 'L1L2', config: { l1: 0.01, l2: 0.02 }, registered_name: null,
+  });
+  assert.deepEqual(config.bias_regularizer.config, { l1: 0.01 });
+  assert.equal(config.bias_constraint.class_name, 'NonNeg');
+  assert.deepEqual(layer.kernelRegularizer, config.kernel_regularizer);
+  assert.equal(layer.kernelConstraint, null);
+  const again = conv1d.Conv1D.fromConfig(config);
+  assert.equal(JSON.stringify(again.getConfig()), JSON.stringify(config));
+  assert.deepEqual([again.trainable, again.loraRank, again.loraAlpha, again.built], [false, 2, 4, false]);
+  // bias_initializer null is Keras' None, a glorot_uniform bias; the library writes the initializer it uses.
+  assert.equal(conv1d.Conv1D(4, 3, { biasInitializer: null }).getConfig().bias_initializer.class_name,
+    'GlorotUniform');
 });
 
 test('execution settings and library information', () => {

@@ -4,8 +4,10 @@
     import conv1d
 
     layer = conv1d.Conv1D(32, 3, activation="relu")
-    y = layer(np.random.rand(4, 10, 128))      # builds from the channel axis
+    x = np.random.rand(4, 10, 128)
+    y = layer(x)                                # builds from the channel axis
     y.shape                                     # (4, 8, 32)
+    dx, grads = layer.backward(x, np.ones_like(y))  # {"kernel": ..., "bias": ...}
 
 The shared library is found through $CONV1D_LIBRARY, the build tree of the
 checkout this package sits in, or the system loader (see conv1d._native);
@@ -29,7 +31,7 @@ from .errors import (
     UnsupportedError,
     WrongTypeError,
 )
-from .layer import Conv1D, Param
+from .layer import WEIGHT_NAMES, Conv1D, Param, Variable, Weight, deserialize, serialize
 
 Convolution1D = Conv1D  # Keras' alias
 
@@ -49,11 +51,16 @@ __all__ = [
     "Status",
     "UnknownNameError",
     "UnsupportedError",
+    "Variable",
+    "WEIGHT_NAMES",
+    "Weight",
     "WrongTypeError",
     "cpu_isa",
+    "deserialize",
     "errors",
     "library_path",
     "load_library",
+    "serialize",
     "version",
 ]
 

@@ -23,6 +23,7 @@ from .errors import Status, error_for_status
 SONAME = "libconv1d.so.1"
 ENV_VAR = "CONV1D_LIBRARY"
 MAJOR_VERSION = 1  # the soname's major version: the ABI this module is written against
+MINIMUM_VERSION = 10100  # 1.1: training (backward, penalties, constraints, LoRA) and the Keras config JSON
 
 
 class _Layer(ctypes.Structure):
@@ -37,9 +38,10 @@ _size = ctypes.c_size_t
 _sizep = ctypes.POINTER(ctypes.c_size_t)
 _enum = ctypes.c_int  # C enums are int-sized on the supported ABIs
 _status = ctypes.c_int
+_u32 = ctypes.c_uint32
 
 # name: (restype, argtypes, raises). Functions returning conv1d_status get an
-# errcheck that raises on failure, except the two string getters, whose size
+# errcheck that raises on failure, except the three string getters, whose size
 # query (capacity 0) answers BUFFER_TOO_SMALL by design and is handled by
 # get_text() below.
 _FUNCTIONS = {
@@ -69,7 +71,29 @@ _FUNCTIONS = {
     "conv1d_query_algorithm": (_status, [LayerPtr, _i64, _i64, ctypes.POINTER(_enum)], True),
     "conv1d_describe_plan": (_status, [LayerPtr, _i64, _i64, ctypes.c_char_p, _size, _sizep], False),
     "conv1d_cpu_isa": (_enum, [], False),
+    # 1.1: training
+    "conv1d_backward": (
+        _status,
+        [LayerPtr, FloatPtr, _size, _i64, _i64, _i64, FloatPtr, _size, FloatPtr, _size, FloatPtr, _size, FloatPtr,
+         _size, _u32],
+        True,
+    ),
+    "conv1d_regularization_loss": (
+        _status, [LayerPtr, FloatPtr, _size, _i64, _i64, ctypes.POINTER(ctypes.c_double)], True),
+    "conv1d_apply_constraints": (_status, [LayerPtr], True),
+    "conv1d_weight_size": (_status, [LayerPtr, _enum, _sizep], True),
+    "conv1d_get_weight": (_status, [LayerPtr, _enum, FloatPtr, _size], True),
+    "conv1d_set_weight": (_status, [LayerPtr, _enum, FloatPtr, _size], True),
+    "conv1d_lora_gradients": (_status, [LayerPtr, FloatPtr, _size, FloatPtr, _size, FloatPtr, _size, _u32], True),
+    "conv1d_lora_merge": (_status, [LayerPtr], True),
+    # 1.1: Keras config JSON
+    "conv1d_create_from_config": (_status, [ctypes.c_char_p, ctypes.POINTER(LayerPtr)], True),
+    "conv1d_get_config": (_status, [LayerPtr, ctypes.c_int, ctypes.c_char_p, _size, _sizep], False),
 }
+
+# Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags).
+BACKWARD_REGULARIZERS = 1
+BACKWARD_ACCUMULATE = 2
 
 
 class Library:
@@ -78,6 +102,15 @@ class Library:
     def __init__(self, path):
         self.path = str(path)
         self.cdll = ctypes.CDLL(self.path)  # CDLL releases the GIL during each call
+        self.cdll.conv1d_version_number.restype = ctypes.c_uint
+        number = self.cdll.conv1d_version_number()
+        if number // 10000 != MAJOR_VERSION or number < MINIMUM_VERSION:
+            self.cdll.conv1d_version_string.restype = ctypes.c_char_p
+            raise ImportError(
+                "%s is libconv1d %s; this module needs %d.%d or a later %d.x"
+                % (self.path, self.cdll.conv1d_version_string().decode(), MINIMUM_VERSION // 10000,
+                   MINIMUM_VERSION // 100 % 100, MAJOR_VERSION)
+            )
         for name, (restype, argtypes, raises) in _FUNCTIONS.items():
             fn = getattr(self.cdll, name)
             fn.restype = restype
@@ -85,11 +118,6 @@ class Library:
             if raises:
                 fn.errcheck = self._errcheck
             setattr(self, name[len("conv1d_") :], fn)
-        number = self.version_number()
-        if number // 10000 != MAJOR_VERSION:
-            raise ImportError(
-                "%s is libconv1d %s; this module needs major version %d" % (self.path, self.version(), MAJOR_VERSION)
-            )
 
     def version(self):
         return self.version_string().decode()
@@ -106,7 +134,7 @@ class Library:
         return result
 
     def get_text(self, fn, *args):
-        """Call conv1d_get_string or conv1d_describe_plan, sized by the library."""
+        """Call conv1d_get_string, conv1d_describe_plan or conv1d_get_config, sized by the library."""
         needed = _size()
         capacity = 256
         while True:

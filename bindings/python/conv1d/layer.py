@@ -3,13 +3,14 @@
 import ctypes
 import enum
 import json
+import math
 import numbers
 import threading
 
 import numpy as np
 
 from . import _native
-from ._native import FloatPtr, LayerPtr
+from ._native import BACKWARD_ACCUMULATE, BACKWARD_REGULARIZERS, FloatPtr, LayerPtr
 
 
 class Param(enum.IntEnum):
@@ -28,9 +29,14 @@ class Param(enum.IntEnum):
     KERNEL_INITIALIZER = 201
     BIAS_INITIALIZER = 202
     SEED = 203
-    # 300-399 are reserved by the C API for training: regularizers,
-    # constraints and LoRA. They get Param values here when the library
-    # defines them.
+    KERNEL_REGULARIZER = 300
+    BIAS_REGULARIZER = 301
+    ACTIVITY_REGULARIZER = 302
+    KERNEL_CONSTRAINT = 303
+    BIAS_CONSTRAINT = 304
+    LORA_RANK = 305
+    LORA_ALPHA = 306
+    TRAINABLE = 307
     ALGORITHM = 400
     VERBOSE = 401
     NUM_THREADS = 402
@@ -39,24 +45,37 @@ class Param(enum.IntEnum):
     NAME = 500
 
 
-# Keras arguments the C API cannot express yet. Each must be None (its Keras
-# default); anything else raises NotImplementedError rather than being
-# silently ignored.
-# TODO(training): when conv1d.h gains parameters 300-399 and conv1d_backward,
-# set these through _set_text (JSON like the initializers), report them in
-# get_config(), and add Conv1D.backward(x, dy) next to call() using
-# _float32_input() for x and dy and np.empty outputs for dx, dkernel, dbias.
-_TRAINING_ARGUMENTS = (
-    "kernel_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
-    "lora_rank",
-    "lora_alpha",
+class Weight(enum.IntEnum):
+    """``conv1d_weight`` values: the layer's weights in Keras' order of creation."""
+
+    KERNEL = 0
+    BIAS = 1
+    LORA_A = 2
+    LORA_B = 3
+
+
+# The Keras variable name of each weight (layer.weights[i].name).
+WEIGHT_NAMES = {
+    Weight.KERNEL: "kernel",
+    Weight.BIAS: "bias",
+    Weight.LORA_A: "lora_kernel_a",
+    Weight.LORA_B: "lora_kernel_b",
+}
+
+# Keras arguments that name a Keras object (or give its serialized dict); the
+# library takes the name or the JSON, and "null" for None.
+_OBJECT_ARGUMENTS = (
+    ("kernel_initializer", Param.KERNEL_INITIALIZER),
+    ("bias_initializer", Param.BIAS_INITIALIZER),
+    ("kernel_regularizer", Param.KERNEL_REGULARIZER),
+    ("bias_regularizer", Param.BIAS_REGULARIZER),
+    ("activity_regularizer", Param.ACTIVITY_REGULARIZER),
+    ("kernel_constraint", Param.KERNEL_CONSTRAINT),
+    ("bias_constraint", Param.BIAS_CONSTRAINT),
 )
 
-_DTYPE_POLICY = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+# get_config() entries Keras holds as tuples (JSON has only lists).
+_TUPLE_KEYS = ("kernel_size", "strides", "dilation_rate")
 
 
 def _one_tuple(value, name):
@@ -94,6 +113,10 @@ def _float_ptr(array):
     return array.ctypes.data_as(FloatPtr)
 
 
+def _optional_ptr(array):
+    return (None, 0) if array is None else (_float_ptr(array), array.size)
+
+
 def _dtype_name(dtype):
     """The float32 policy name from a Keras dtype argument, or an error."""
     if dtype is None:
@@ -107,15 +130,115 @@ def _dtype_name(dtype):
     return name
 
 
+def _object_spec(value, what):
+    """The string the library takes for a Keras object argument: a name, the
+    JSON of a serialized object (a dict), or "null" for None."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return json.dumps(value, default=_json_default)
+    raise TypeError(
+        "%s must be a Keras name, a serialized Keras object (a dict) or None; got %r" % (what, value)
+    )
+
+
+def _json_default(value):
+    """JSON for the numpy scalars and arrays a config dict may hold."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "name") and isinstance(getattr(value, "name"), str):  # a Keras DTypePolicy object
+        return value.name
+    raise TypeError("%r is not JSON serializable" % (value,))
+
+
+def _keras_tuples(config):
+    """A get_config() dict parsed from JSON, with Keras' tuples restored."""
+    for key in _TUPLE_KEYS:
+        if isinstance(config.get(key), list):
+            config[key] = tuple(config[key])
+    return config
+
+
+class Variable:
+    """One weight of a layer, as Keras' ``layer.weights`` lists it: a live
+    view of the weight inside the C layer, not a copy.
+
+    ``numpy()`` copies the current value out; ``assign(value)`` writes a new
+    value (same shape) into the layer, which is how an optimizer updates it.
+    ``trainable`` is Keras' variable flag: the kernel is frozen while LoRA is
+    on. Two Variables are equal when they name the same weight of the same
+    layer.
+    """
+
+    __slots__ = ("_layer", "_which")
+
+    def __init__(self, layer, which):
+        self._layer = layer
+        self._which = Weight(which)
+
+    @property
+    def name(self):
+        """"kernel", "bias", "lora_kernel_a" or "lora_kernel_b"."""
+        return WEIGHT_NAMES[self._which]
+
+    @property
+    def path(self):
+        """"<layer name>/<weight name>", as Keras' variable path."""
+        return "%s/%s" % (self._layer.name, self.name)
+
+    @property
+    def shape(self):
+        return self._layer._weight_shape(self._which)
+
+    dtype = "float32"
+
+    @property
+    def trainable(self):
+        return not (self._which == Weight.KERNEL and self._layer.lora_enabled)
+
+    def numpy(self):
+        """A float32 copy of the weight's current value."""
+        return self._layer._get_weight(self._which)
+
+    def assign(self, value):
+        """Replace the weight's value (an array of exactly its shape); the data are copied."""
+        self._layer._set_weight(self._which, value)
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.numpy()
+        return value if dtype is None else value.astype(dtype)
+
+    def __eq__(self, other):
+        return isinstance(other, Variable) and other._layer is self._layer and other._which == self._which
+
+    def __hash__(self):
+        return hash((id(self._layer), int(self._which)))
+
+    def __repr__(self):
+        try:
+            return "<conv1d.Variable path=%s shape=%r trainable=%s>" % (self.path, self.shape, self.trainable)
+        except Exception:  # a closed layer, or a weight LoRA merging removed
+            return "<conv1d.Variable %s (unavailable)>" % self.name
+
+
 class Conv1D:
     """``keras.layers.Conv1D`` computed by libconv1d.
 
     The positional and keyword arguments are Keras' (see the Keras docs);
     ``kernel_size``, ``strides`` and ``dilation_rate`` take an int or a
-    1-tuple/list; initializers take a Keras name or a serialized Keras object
-    (a dict, passed to the library as JSON); ``activation`` takes a Keras
-    activation name or None. The Keras training arguments (regularizers,
-    constraints, LoRA) must be None until the library supports them.
+    1-tuple/list; initializers, regularizers and constraints take a Keras
+    name or a serialized Keras object (a dict, passed to the library as
+    JSON), or None; ``activation`` takes a Keras activation name or None.
+    ``trainable``, ``lora_rank`` and ``lora_alpha`` are keyword arguments, as
+    in Keras, where they travel through ``**kwargs``.
 
     Keyword-only extras, not part of the Keras config:
         seed: seed for initializers that have none (None: random).
@@ -127,11 +250,16 @@ class Conv1D:
     Each is also a settable attribute. None keeps the library's default
     (which the environment variables of the README may set).
 
+    Training: ``backward`` gives the gradients, ``regularization_loss`` the
+    penalties Keras adds as ``layer.losses``, ``apply_constraints`` projects
+    the weights as a Keras optimizer does after an update, and
+    ``trainable_weights`` are :class:`Variable` views to update in place.
+
     A layer owns a C handle: it is freed by ``close()``, by leaving a ``with``
-    block, or when the object is garbage-collected. ``call`` may run on one
-    layer from many threads at once; anything that changes the layer
-    (``build``, ``set_weights``, setting an attribute) must not run
-    concurrently with another call on it.
+    block, or when the object is garbage-collected. ``call`` and ``backward``
+    may run on one layer from many threads at once; anything that changes the
+    layer (``build``, ``set_weights``, ``assign``, setting an attribute) must
+    not run concurrently with another call on it.
     """
 
     def __init__(
@@ -165,17 +293,8 @@ class Conv1D:
         verbose=None,
         find=None,
     ):
-        self._handle = None
-        self._lib = _native.lib()
-        self._build_lock = threading.Lock()
-        self._build_input_shape = None
+        self._init_state()
         given = locals()
-        for argument in _TRAINING_ARGUMENTS:
-            if given[argument] is not None:
-                raise NotImplementedError(
-                    "Conv1D(%s=...) is not supported yet: this binding wraps the forward API of "
-                    "libconv1d 1.0, which has no regularizers, constraints or LoRA" % argument
-                )
         _dtype_name(dtype)
         if filters is None or isinstance(filters, bool) or not isinstance(filters, numbers.Integral):
             raise TypeError("filters must be an int, got %r" % (filters,))
@@ -187,7 +306,11 @@ class Conv1D:
                 padding,))
         if activation is not None and not isinstance(activation, str):
             raise NotImplementedError("activation must be a Keras activation name or None; callables are not supported")
-        self.trainable = bool(trainable)
+        objects = [(param, _object_spec(given[argument], argument)) for argument, param in _OBJECT_ARGUMENTS]
+        if lora_rank is not None and (isinstance(lora_rank, bool) or not isinstance(lora_rank, numbers.Integral)):
+            raise TypeError("lora_rank must be an int or None, got %r" % (lora_rank,))
+        if lora_alpha is not None and (isinstance(lora_alpha, bool) or not isinstance(lora_alpha, numbers.Real)):
+            raise TypeError("lora_alpha must be a number or None, got %r" % (lora_alpha,))
 
         handle = LayerPtr()
         self._lib.create(int(filters), kernel, ctypes.byref(handle))
@@ -201,8 +324,13 @@ class Conv1D:
             self._set_text(Param.DATA_FORMAT, str(data_format))
         self._set_text(Param.ACTIVATION, "linear" if activation is None else activation)
         self._set_int(Param.USE_BIAS, 1 if use_bias else 0)
-        self._set_initializer(Param.KERNEL_INITIALIZER, kernel_initializer)
-        self._set_initializer(Param.BIAS_INITIALIZER, bias_initializer)
+        for param, text in objects:
+            self._set_text(param, text)
+        if lora_rank is not None:
+            self._set_int(Param.LORA_RANK, lora_rank)
+        if lora_alpha is not None:
+            self._lib.set_double(self._h(), Param.LORA_ALPHA, float(lora_alpha))
+        self.trainable = trainable
         if name is not None:
             self._set_text(Param.NAME, name)
         if seed is not None:
@@ -216,6 +344,12 @@ class Conv1D:
         ):
             if value is not None:
                 setattr(self, knob, value)
+
+    def _init_state(self):
+        self._handle = None
+        self._lib = _native.lib()
+        self._build_lock = threading.Lock()
+        self._build_input_shape = None
 
     # ---- handle lifetime -------------------------------------------------
 
@@ -261,6 +395,11 @@ class Conv1D:
         self._lib.get_int(self._h(), param, ctypes.byref(value))
         return value.value
 
+    def _get_double(self, param):
+        value = ctypes.c_double()
+        self._lib.get_double(self._h(), param, ctypes.byref(value))
+        return value.value
+
     def _set_text(self, param, text):
         if not isinstance(text, str):
             raise TypeError("%s must be a string, got %r" % (Param(param).name.lower(), text))
@@ -269,18 +408,8 @@ class Conv1D:
     def _get_text(self, param):
         return self._lib.get_text(self._lib.get_string, self._h(), param)
 
-    def _set_initializer(self, param, value):
-        if value is None:
-            text = "null"  # Keras' None: add_weight falls back to glorot_uniform
-        elif isinstance(value, str):
-            text = value
-        elif isinstance(value, dict):
-            text = json.dumps(value)
-        else:
-            raise TypeError(
-                "initializers are Keras names or serialized Keras objects (dicts); got %r" % (value,)
-            )
-        self._set_text(param, text)
+    def _get_object(self, param):
+        return json.loads(self._get_text(param))
 
     filters = property(lambda self: self._get_int(Param.FILTERS))
     kernel_size = property(lambda self: (self._get_int(Param.KERNEL_SIZE),))
@@ -292,9 +421,45 @@ class Conv1D:
     activation = property(lambda self: self._get_text(Param.ACTIVATION), doc="The Keras activation name.")
     use_bias = property(lambda self: bool(self._get_int(Param.USE_BIAS)))
     name = property(lambda self: self._get_text(Param.NAME))
-    kernel_initializer = property(lambda self: json.loads(self._get_text(Param.KERNEL_INITIALIZER)))
-    bias_initializer = property(lambda self: json.loads(self._get_text(Param.BIAS_INITIALIZER)))
+    kernel_initializer = property(lambda self: self._get_object(Param.KERNEL_INITIALIZER))
+    bias_initializer = property(lambda self: self._get_object(Param.BIAS_INITIALIZER))
+    kernel_regularizer = property(lambda self: self._get_object(Param.KERNEL_REGULARIZER),
+                                  doc="The serialized Keras regularizer (a dict), or None.")
+    bias_regularizer = property(lambda self: self._get_object(Param.BIAS_REGULARIZER))
+    activity_regularizer = property(lambda self: self._get_object(Param.ACTIVITY_REGULARIZER))
+    kernel_constraint = property(lambda self: self._get_object(Param.KERNEL_CONSTRAINT),
+                                 doc="The serialized Keras constraint (a dict), or None.")
+    bias_constraint = property(lambda self: self._get_object(Param.BIAS_CONSTRAINT))
     dtype = property(lambda self: "float32")
+
+    @property
+    def trainable(self):
+        """Keras' layer.trainable: False freezes every weight (no penalties, no constraints)."""
+        return bool(self._get_int(Param.TRAINABLE))
+
+    @trainable.setter
+    def trainable(self, value):
+        self._set_int(Param.TRAINABLE, 1 if value else 0)
+
+    @property
+    def lora_rank(self):
+        """The LoRA rank, or None when LoRA is off."""
+        return self._get_int(Param.LORA_RANK) or None
+
+    @property
+    def lora_alpha(self):
+        """The LoRA scale numerator (the update is scaled by lora_alpha / lora_rank);
+        the rank unless set, None when neither is."""
+        alpha = self._get_double(Param.LORA_ALPHA)
+        if alpha == 0.0 and not self._get_int(Param.LORA_RANK):
+            return None
+        return int(alpha) if alpha.is_integer() else alpha
+
+    @property
+    def lora_enabled(self):
+        """True once the layer is built with LoRA on: the kernel is frozen and
+        lora_kernel_a / lora_kernel_b are trained."""
+        return self.built and self._get_int(Param.LORA_RANK) > 0
 
     @property
     def seed(self):
@@ -383,7 +548,8 @@ class Conv1D:
 
     def build(self, input_shape):
         """Create the weights with the initializers for inputs of ``input_shape``
-        (rank 3; batch and steps may be None), as Keras' build()."""
+        (rank 3; batch and steps may be None), as Keras' build(). With
+        ``lora_rank`` set, LoRA is enabled too, as Keras' build() does."""
         _, steps, channels = self._split_shape(input_shape, "input shape")
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. Received input_shape=%r" % (
@@ -413,9 +579,7 @@ class Conv1D:
         the last axis, as the returned array does."""
         batch, steps, _ = self._split_shape(input_shape, "input shape")
         if steps is not None:
-            shape = (ctypes.c_int64 * 3)()
-            self._lib.output_shape(self._h(), 1 if batch is None else int(batch), int(steps), shape, None)
-            return (batch,) + tuple(shape)[1:]
+            return (batch,) + self._output_shape(1 if batch is None else batch, steps)[1:]
         filters = self.filters
         if not self._channels_last():
             return (batch, filters, None)
@@ -424,6 +588,11 @@ class Conv1D:
                 raise ValueError("activation 'glu' needs an even last axis; filters=%d" % filters)
             filters //= 2
         return (batch, None, filters)
+
+    def _output_shape(self, batch, steps):
+        shape = (ctypes.c_int64 * 3)()
+        self._lib.output_shape(self._h(), int(batch), int(steps), shape, None)
+        return tuple(shape)
 
     def padding_amounts(self, steps):
         """(left, right) zeros added to an input of ``steps`` steps."""
@@ -464,37 +633,251 @@ class Conv1D:
         """One line: the plan (algorithm, kernel, ISA, threads, why) for (batch, steps)."""
         return self._lib.get_text(self._lib.describe_plan, self._h(), int(batch), int(steps))
 
+    # ---- training --------------------------------------------------------
+
+    def backward(self, inputs, dy, *, input_grad=True, kernel_grad=True, bias_grad=True, regularizers=False,
+                 out=None, accumulate=False):
+        """Gradients of a loss through the layer, given the forward's ``inputs``
+        and ``dy``, the loss gradient with respect to the layer's output (after
+        the activation; the shape ``call`` returns).
+
+        Returns ``(dx, grads)``: ``dx`` has the shape of ``inputs`` (None with
+        ``input_grad=False``), and ``grads`` maps weight names to gradients in
+        Keras layout, in the order of ``layer.weights``: ``"kernel"`` and
+        ``"bias"``, or with LoRA on ``"bias"``, ``"lora_kernel_a"`` and
+        ``"lora_kernel_b"`` (the frozen kernel has none). So
+        ``grads[w.name]`` is the gradient of each ``w`` in
+        ``layer.trainable_weights``. ``kernel_grad=False`` leaves out the
+        kernel's (or the LoRA factors') gradients, ``bias_grad=False`` the bias's.
+
+        regularizers: add the gradients of the penalties Keras adds to the loss
+            as ``layer.losses`` (see ``regularization_loss``): the weight
+            regularizers' into the weight gradients (trainable weights only),
+            the activity regularizer's into the output gradient.
+        out: a ``(dx, grads)`` pair from an earlier call (or float32
+            C-contiguous arrays of the same shapes) to write into instead of
+            new arrays; it is returned.
+        accumulate: add into ``out`` instead of overwriting it (gradient
+            accumulation over micro-batches).
+
+        The pre-activation output is recomputed from ``inputs``, so nothing is
+        kept between ``call`` and ``backward``, and many threads may run
+        ``backward`` on one layer at once.
+        """
+        x = _float32_input(inputs, "inputs")
+        batch, steps, channels = self._split_shape(x.shape, "input shape")
+        g = _float32_input(dy, "dy")
+        expected = self._output_shape(batch, steps)
+        if g.shape != expected:
+            raise ValueError("dy has shape %r; the output of layer %r for inputs of shape %r has shape %r" % (
+                g.shape, self.name, x.shape, expected))
+        if accumulate and out is None:
+            raise ValueError("accumulate=True adds into the arrays of `out`: pass out=(dx, grads)")
+        lora = self.lora_enabled
+        names = []
+        if kernel_grad:
+            names += ["lora_kernel_a", "lora_kernel_b"] if lora else ["kernel"]
+        if bias_grad and self.use_bias:
+            names.append("bias")
+        names.sort(key=lambda n: list(WEIGHT_NAMES.values()).index(n))
+        shapes = {WEIGHT_NAMES[w]: self._weight_shape(w) for w in Weight if WEIGHT_NAMES[w] in names}
+
+        out_dx, out_grads = (None, {}) if out is None else _unpack_out(out)
+        dx = None
+        if input_grad:
+            dx = _output_array(out_dx, x.shape, "dx") if out is not None else np.empty(x.shape, np.float32)
+        grads = {}
+        for n in names:
+            grads[n] = (_output_array(out_grads.get(n), shapes[n], "grads[%r]" % n) if out is not None
+                        else np.empty(shapes[n], np.float32))
+
+        flags = (BACKWARD_REGULARIZERS if regularizers else 0) | (BACKWARD_ACCUMULATE if accumulate else 0)
+        dkernel = grads.get("kernel")
+        if lora and kernel_grad:
+            # The gradient of the effective kernel, turned into the factors' below;
+            # zeros so that an accumulating call starts it from nothing.
+            dkernel = np.zeros(self._weight_shape(Weight.KERNEL), np.float32)
+        if dx is None and dkernel is None and "bias" not in grads:
+            return None, grads
+        dbias = grads.get("bias")
+        handle = self._h()
+        self._lib.backward(handle, _float_ptr(x), x.size, batch, steps, channels, _float_ptr(g), g.size,
+                           *_optional_ptr(dx), *_optional_ptr(dkernel), *_optional_ptr(dbias), flags)
+        if lora and kernel_grad:
+            self._lib.lora_gradients(handle, _float_ptr(dkernel), dkernel.size,
+                                     *_optional_ptr(grads["lora_kernel_a"]), *_optional_ptr(grads["lora_kernel_b"]),
+                                     flags)
+        return dx, grads
+
+    def regularization_loss(self, y=None):
+        """The regularization loss Keras adds for this layer, ``sum(layer.losses)``:
+        the kernel and bias penalties of the trainable weights (with LoRA on,
+        the kernel regularizer applies to the two factors instead, as in
+        Keras) plus, when ``y`` (an output of ``call``) is given, the activity
+        regularizer's penalty of ``y`` divided by its batch size. A float.
+
+        Keras collects the activity penalty while ``layer(x)`` runs and keeps
+        it in ``layer.losses``; this binding keeps no state between calls, so
+        the output is passed here instead."""
+        loss = ctypes.c_double()
+        if y is None:
+            self._lib.regularization_loss(self._h(), None, 0, 0, 0, ctypes.byref(loss))
+            return loss.value
+        out = _float32_input(y, "y")
+        batch, steps = self._input_size_of(out.shape)
+        self._lib.regularization_loss(self._h(), _float_ptr(out), out.size, batch, steps, ctypes.byref(loss))
+        return loss.value
+
+    def _input_size_of(self, output_shape):
+        """(batch, steps) of an input that gives an output of ``output_shape``."""
+        output_shape = tuple(output_shape)
+        problem = None
+        if len(output_shape) != 3 or min(output_shape) < 1:
+            problem = "it is not a non-empty rank-3 shape"
+        else:
+            batch = output_shape[0]
+            out_steps = output_shape[1] if self._channels_last() else output_shape[2]
+            if not self._channels_last() and self.activation == "glu":
+                out_steps *= 2  # glu halved the time axis, the last one
+            stride, dilation, k = self.strides[0], self.dilation_rate[0], self.kernel_size[0]
+            steps = (out_steps - 1) * stride + 1 + (dilation * (k - 1) if self.padding == "valid" else 0)
+            if self._output_shape(batch, steps) == output_shape:
+                return batch, steps
+            problem = "no input gives it"
+        raise ValueError("y has shape %r, which is not an output shape of layer %r: %s" % (
+            output_shape, self.name, problem))
+
+    def apply_constraints(self):
+        """Project the trainable weights onto the kernel and bias constraints in
+        place, as a Keras optimizer does after each update."""
+        self._lib.apply_constraints(self._h())
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Keras' enable_lora on a built layer: freeze the kernel and train
+        ``lora_kernel_a`` (he_uniform) and ``lora_kernel_b`` (zeros) instead; the
+        convolution uses ``kernel + lora_alpha / rank * A @ B``. ``lora_alpha``
+        defaults to ``rank``. Other factor initializers are not supported."""
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if isinstance(rank, bool) or not isinstance(rank, numbers.Integral):
+            raise TypeError("rank must be an int, got %r" % (rank,))
+        if lora_alpha is not None and (isinstance(lora_alpha, bool) or not isinstance(lora_alpha, numbers.Real)
+                                       or not math.isfinite(lora_alpha)):
+            raise ValueError("lora_alpha must be a finite number or None, got %r" % (lora_alpha,))
+        for argument, value, default in (("a_initializer", a_initializer, "he_uniform"),
+                                         ("b_initializer", b_initializer, "zeros")):
+            if value != default:
+                raise NotImplementedError("enable_lora(%s=%r): libconv1d initializes the LoRA factors with "
+                                          "he_uniform (A) and zeros (B) only" % (argument, value))
+        self._set_int(Param.LORA_RANK, rank)  # the library refuses a kernel constraint or a second enable
+        # Keras sets lora_alpha to the rank when none is given, whatever the constructor had.
+        self._lib.set_double(self._h(), Param.LORA_ALPHA, float(rank if lora_alpha is None else lora_alpha))
+
+    def merge_lora(self):
+        """Fold the LoRA update into the kernel (kernel += lora_alpha / rank * A @ B)
+        and turn LoRA off: the kernel is trainable again and the factors are
+        gone. (Keras has no public method for this; it merges when saving.)"""
+        self._lib.lora_merge(self._h())
+
     # ---- weights ---------------------------------------------------------
 
     def _kernel_shape(self):
-        return (self._get_int(Param.KERNEL_SIZE), self._get_int(Param.IN_CHANNELS) // self.groups, self.filters)
+        return self._weight_shape(Weight.KERNEL)
 
-    def get_weights(self):
-        """[kernel, bias] (or [kernel] without bias) as new float32 arrays in
-        Keras layout; [] before the layer is built."""
+    def _weight_shape(self, which):
+        k, filters = self._get_int(Param.KERNEL_SIZE), self.filters
+        cg = self._get_int(Param.IN_CHANNELS) // self.groups
+        rank = self._get_int(Param.LORA_RANK)
+        return {
+            Weight.KERNEL: (k, cg, filters),
+            Weight.BIAS: (filters,),
+            Weight.LORA_A: (k, cg, rank),
+            Weight.LORA_B: (rank, filters),
+        }[which]
+
+    def _weight_size(self, which):
+        size = ctypes.c_size_t()
+        self._lib.weight_size(self._h(), which, ctypes.byref(size))
+        return size.value
+
+    def _present(self):
+        """The weights the layer has, in Keras' order of creation."""
         if not self.built:
             return []
-        kernel = np.empty(self._kernel_shape(), dtype=np.float32)
-        bias = np.empty((self.filters,), dtype=np.float32) if self.use_bias else None
-        self._lib.get_weights(
-            self._h(),
-            _float_ptr(kernel),
-            kernel.size,
-            None if bias is None else _float_ptr(bias),
-            0 if bias is None else bias.size,
-        )
-        return [kernel] if bias is None else [kernel, bias]
+        present = [Weight.KERNEL]
+        if self.use_bias:
+            present.append(Weight.BIAS)
+        if self._get_int(Param.LORA_RANK) > 0:
+            present += [Weight.LORA_A, Weight.LORA_B]
+        return present
+
+    def _get_weight(self, which):
+        size = self._weight_size(which)
+        if size == 0:
+            raise ValueError("layer %r has no weight %r now" % (self.name, WEIGHT_NAMES[Weight(which)]))
+        value = np.empty(self._weight_shape(which), dtype=np.float32)
+        assert value.size == size
+        self._lib.get_weight(self._h(), which, _float_ptr(value), value.size)
+        return value
+
+    def _set_weight(self, which, value):
+        name = WEIGHT_NAMES[Weight(which)]
+        if self._weight_size(which) == 0:
+            raise ValueError("layer %r has no weight %r now" % (self.name, name))
+        array = _float32_input(value, name)
+        shape = self._weight_shape(which)
+        if array.shape != shape:
+            raise ValueError("%s has shape %r; layer %r needs %r" % (name, array.shape, self.name, shape))
+        self._lib.set_weight(self._h(), which, _float_ptr(array), array.size)
+
+    @property
+    def weights(self):
+        """The layer's weights as :class:`Variable` views, in Keras' order:
+        kernel, bias (with use_bias), lora_kernel_a, lora_kernel_b (with LoRA
+        on). [] before the layer is built."""
+        return [Variable(self, which) for which in self._present()]
+
+    @property
+    def trainable_weights(self):
+        """The weights an optimizer updates, as Keras lists them: none when the
+        layer is not trainable, and not the kernel while LoRA is on."""
+        if not self.trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    def get_weights(self):
+        """The values of ``layer.weights`` as new float32 arrays in Keras layout:
+        [kernel, bias] (or [kernel] without bias), then lora_kernel_a and
+        lora_kernel_b with LoRA on. [] before the layer is built."""
+        return [self._get_weight(which) for which in self._present()]
 
     def set_weights(self, weights):
-        """Set [kernel, bias] (or [kernel] when use_bias is False) in Keras
-        layout: kernel (kernel_size, in_channels/groups, filters), bias
-        (filters,). On an unbuilt layer this builds it, the input channels
-        following from the kernel. The data are copied."""
+        """Set the weights in the order of ``get_weights``: kernel
+        (kernel_size, in_channels/groups, filters), bias (filters,) when
+        use_bias, and with LoRA on lora_kernel_a (kernel_size,
+        in_channels/groups, lora_rank) and lora_kernel_b (lora_rank, filters).
+        On an unbuilt layer this builds it, the input channels following from
+        the kernel (and enables LoRA if ``lora_rank`` was set; the factors may
+        then be given or left to their initializers). The data are copied."""
         weights = list(weights)
-        if not 1 <= len(weights) <= 2:
-            raise ValueError("set_weights expects [kernel, bias] or [kernel]; got %d arrays" % len(weights))
-        kernel = _float32_input(weights[0], "kernel")
-        bias = None if len(weights) < 2 or weights[1] is None else _float32_input(weights[1], "bias")
+        rank = self._get_int(Param.LORA_RANK)
+        base = 2 if self.use_bias else 1
+        with_factors = rank > 0 and len(weights) == base + 2
+        if self.lora_enabled and not with_factors:
+            raise ValueError("set_weights: layer %r has LoRA on and expects %d arrays [%s]; got %d" % (
+                self.name, base + 2, ", ".join(w.name for w in self.weights), len(weights)))
+        plain = weights[:base] if with_factors else weights
+        if not 1 <= len(plain) <= 2:
+            raise ValueError("set_weights expects [kernel, bias] or [kernel] (then lora_kernel_a, lora_kernel_b "
+                             "with LoRA on); got %d arrays" % len(weights))
+        kernel = _float32_input(plain[0], "kernel")
+        bias = None if len(plain) < 2 or plain[1] is None else _float32_input(plain[1], "bias")
         if kernel.ndim != 3:
             raise ValueError("kernel must have rank 3 (kernel_size, in_channels/groups, filters); got shape %r" % (
                 kernel.shape,))
@@ -510,6 +893,17 @@ class Conv1D:
         elif kernel.size % (k * filters) == 0 and (kernel.shape[0], kernel.shape[2]) != (k, filters):
             raise ValueError("kernel has shape %r; layer %r needs (%d, in_channels/groups, %d)" % (
                 kernel.shape, self.name, k, filters))
+        factors = []
+        if with_factors:
+            # Checked before anything is written, so a bad factor changes nothing.
+            cg = kernel.shape[1]
+            for which, value, shape in ((Weight.LORA_A, weights[base], (k, cg, rank)),
+                                        (Weight.LORA_B, weights[base + 1], (rank, filters))):
+                array = _float32_input(value, WEIGHT_NAMES[which])
+                if array.shape != shape:
+                    raise ValueError("%s has shape %r; layer %r needs %r" % (
+                        WEIGHT_NAMES[which], array.shape, self.name, shape))
+                factors.append((which, array))
         self._lib.set_weights(
             self._h(),
             _float_ptr(kernel),
@@ -517,62 +911,81 @@ class Conv1D:
             None if bias is None else _float_ptr(bias),
             0 if bias is None else bias.size,
         )
+        for which, array in factors:
+            self._lib.set_weight(self._h(), which, _float_ptr(array), array.size)
 
     @property
     def kernel(self):
-        """A copy of the kernel, (kernel_size, in_channels/groups, filters)."""
+        """A copy of the kernel the convolution uses, (kernel_size,
+        in_channels/groups, filters): with LoRA on, as in Keras, the frozen
+        kernel plus lora_alpha / lora_rank * lora_kernel_a @ lora_kernel_b."""
         if not self.built:
             raise AttributeError("You must build the layer before accessing `kernel`.")
-        return self.get_weights()[0]
+        kernel = self._get_weight(Weight.KERNEL)
+        if not self.lora_enabled:
+            return kernel
+        a = self._get_weight(Weight.LORA_A).astype(np.float64)
+        b = self._get_weight(Weight.LORA_B).astype(np.float64)
+        scale = self._get_double(Param.LORA_ALPHA) / self._get_int(Param.LORA_RANK)
+        return (kernel + scale * np.tensordot(a, b, axes=1)).astype(np.float32)
 
     @property
     def bias(self):
         """A copy of the bias, (filters,), or None without use_bias."""
         if not self.built:
             raise AttributeError("You must build the layer before accessing `bias`.")
-        return self.get_weights()[1] if self.use_bias else None
+        return self._get_weight(Weight.BIAS) if self.use_bias else None
 
     def count_params(self):
+        """The number of weight values, LoRA factors included, as Keras counts them."""
         if not self.built:
             raise ValueError("You tried to call `count_params` on layer %r, but the layer isn't built." % self.name)
-        kernel_len, bias_len = ctypes.c_size_t(), ctypes.c_size_t()
-        self._lib.weight_sizes(self._h(), ctypes.byref(kernel_len), ctypes.byref(bias_len))
-        return kernel_len.value + bias_len.value
+        return sum(self._weight_size(which) for which in self._present())
 
     # ---- config ----------------------------------------------------------
 
     def get_config(self):
-        """The Keras 3 get_config() dict, keys in Keras' order. The training
-        entries are None: the library has none of them yet."""
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": json.loads(json.dumps(_DTYPE_POLICY)),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-            "activation": self.activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
-        }
+        """The Keras 3 get_config() dict as libconv1d writes it (Keras 3.15's
+        keys, order and values), with Keras' tuples for kernel_size, strides
+        and dilation_rate. The execution settings and the seed are not part of it."""
+        return _keras_tuples(json.loads(self._lib.get_text(self._lib.get_config, self._h(), 0)))
+
+    def serialize(self):
+        """The layer's entry in a Keras model config, as
+        ``keras.layers.serialize(layer)`` gives it: module, class_name, config,
+        registered_name and, once built, build_config."""
+        entry = json.loads(self._lib.get_text(self._lib.get_config, self._h(), 1))
+        _keras_tuples(entry["config"])
+        if "build_config" in entry:
+            entry["build_config"] = self.get_build_config()  # the binding also knows the steps given to build
+        return entry
 
     @classmethod
     def from_config(cls, config):
-        """A new unbuilt layer from a get_config() dict (ours or Keras')."""
-        config = dict(config)
-        if "dtype" in config:
-            config["dtype"] = _dtype_name(config["dtype"])
-        return cls(**config)
+        """A new layer from a Keras get_config() dict, or from a model's layer
+        entry ({"class_name": "Conv1D", "config": {...}, "build_config": ...}),
+        or from either as a JSON string. The library reads it as Keras 3 does
+        (any Keras 3 version's form). With a build_config the layer is built
+        with weights from its initializers; without one it builds on its
+        first call, as in Keras."""
+        if isinstance(config, (str, bytes)):
+            text = config if isinstance(config, str) else config.decode("utf-8")
+        elif isinstance(config, dict):
+            text = json.dumps(config, default=_json_default)
+        else:
+            raise TypeError("from_config expects a config dict or JSON text, got %r" % (config,))
+        handle = LayerPtr()
+        lib = _native.lib()
+        lib.create_from_config(text.encode("utf-8"), ctypes.byref(handle))
+        layer = cls.__new__(cls)
+        layer._init_state()
+        layer._handle = handle
+        if layer.built:
+            entry = json.loads(text)
+            shape = (entry.get("build_config") or {}).get("input_shape")
+            if isinstance(shape, (list, tuple)) and len(shape) == 3:
+                layer._build_input_shape = tuple(None if d is None else int(d) for d in shape)
+        return layer
 
     def __repr__(self):
         if not self._handle:
@@ -583,6 +996,39 @@ class Conv1D:
             self.kernel_size,
             "in_channels=%d" % self.input_channels if self.built else "unbuilt",
         )
+
+
+def serialize(layer):
+    """``keras.layers.serialize``: the layer's model-config entry."""
+    return layer.serialize()
+
+
+def deserialize(config):
+    """``keras.layers.deserialize``: a Conv1D from a model-config entry or a config dict."""
+    return Conv1D.from_config(config)
+
+
+def _unpack_out(out):
+    try:
+        dx, grads = out
+    except (TypeError, ValueError):
+        raise TypeError("out must be a (dx, grads) pair as backward returns it")
+    if grads is None:
+        grads = {}
+    if not isinstance(grads, dict):
+        raise TypeError("out[1] must be a dict of gradients by weight name, as backward returns it")
+    return dx, grads
+
+
+def _output_array(array, shape, what):
+    if array is None:
+        raise ValueError("out has no %s to write into" % what)
+    if not isinstance(array, np.ndarray) or array.dtype != np.float32 or not array.flags.c_contiguous \
+            or not array.flags.writeable or not array.flags.aligned:
+        raise TypeError("out's %s must be a writable C-contiguous float32 ndarray" % what)
+    if array.shape != tuple(shape):
+        raise ValueError("out's %s has shape %r; the gradient has shape %r" % (what, array.shape, tuple(shape)))
+    return array
 
 
 def _restore(cls, config, settings, weights):

@@ -166,13 +166,78 @@ def test_shape_fixed_after_build():
     assert isinstance(info.value, TypeError)
 
 
-def test_training_arguments_are_refused_not_ignored():
-    for argument in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                     "bias_constraint", "lora_rank"]:
-        with pytest.raises(NotImplementedError, match=argument):
-            conv1d.Conv1D(4, 3, **{argument: "l2" if "regularizer" in argument else 1})
+def test_training_argument_errors_carry_the_library_message():
+    with raises(conv1d.UnknownNameError, Status.UNKNOWN_NAME, "Could not interpret regularizer identifier: l1_l2"):
+        conv1d.Conv1D(4, 3, kernel_regularizer="l1_l2")  # not a Keras name, whatever Keras' docstring says
+    with raises(ValueError, Status.INVALID_VALUE, "l2", "non-negative"):
+        conv1d.Conv1D(4, 3, bias_regularizer={"class_name": "L2", "config": {"l2": -1}})
+    with raises(conv1d.UnknownNameError, Status.UNKNOWN_NAME, "max_nrom"):
+        conv1d.Conv1D(4, 3, kernel_constraint="max_nrom")
+    with raises(ValueError, Status.INVALID_VALUE, "lora_rank", "received -1"):
+        conv1d.Conv1D(4, 3, lora_rank=-1)
+    with raises(ValueError, Status.INVALID_VALUE, "lora_alpha must be finite"):
+        conv1d.Conv1D(4, 3, lora_alpha=float("inf"))
+    for argument in ["kernel_regularizer", "bias_constraint", "activity_regularizer"]:
+        with pytest.raises(TypeError, match=argument):
+            conv1d.Conv1D(4, 3, **{argument: 0.01})  # objects are names or serialized dicts
+    with pytest.raises(TypeError, match="lora_rank"):
+        conv1d.Conv1D(4, 3, lora_rank=2.0)
     with pytest.raises(NotImplementedError, match="float32"):
         conv1d.Conv1D(4, 3, dtype="float16")
+
+
+def test_lora_errors_follow_keras():
+    constrained = conv1d.Conv1D(4, 3, kernel_constraint="max_norm", lora_rank=2)
+    with raises(conv1d.StateError, Status.INVALID_STATE, "Lora is incompatible with kernel constraints"):
+        constrained.build((None, None, 3))  # Keras' build() enables LoRA, and refuses here
+    assert not constrained.built
+    with pytest.raises(ValueError, match="isn't yet built"):
+        conv1d.Conv1D(4, 3).enable_lora(2)
+    layer = conv1d.Conv1D(4, 3)
+    layer.build((None, None, 3))
+    with raises(conv1d.StateError, Status.INVALID_STATE, "does not have LoRA enabled"):
+        layer.merge_lora()
+    with pytest.raises(NotImplementedError, match="b_initializer"):
+        layer.enable_lora(2, b_initializer="ones")
+    assert not layer.lora_enabled
+    layer.enable_lora(2)
+    with raises(conv1d.StateError, Status.INVALID_STATE, "lora is already enabled"):
+        layer.enable_lora(3)
+    assert layer.lora_rank == 2 and len(layer.weights) == 4
+    with pytest.raises(ValueError, match="expects 4 arrays"):
+        layer.set_weights(layer.get_weights()[:2])
+
+
+def test_training_call_errors():
+    layer = conv1d.Conv1D(4, 3, kernel_regularizer="orthogonal_regularizer")
+    x = np.ones((2, 6, 3), dtype=np.float32)
+    with raises(conv1d.StateError, Status.NOT_BUILT, "has no weights yet"):
+        layer.backward(x, np.ones((2, 4, 4)))
+    y = layer(x)
+    with raises(NotImplementedError, Status.UNSUPPORTED, "OrthogonalRegularizer must have rank 2"):
+        layer.regularization_loss()
+    with raises(NotImplementedError, Status.UNSUPPORTED, "OrthogonalRegularizer"):
+        layer.backward(x, np.ones_like(y), regularizers=True)
+    layer.backward(x, np.ones_like(y))  # without the penalties' gradients it works
+    with pytest.raises(ValueError, match=r"dy has shape \(2, 4, 3\)"):
+        layer.backward(x, np.ones((2, 4, 3)))
+    with pytest.raises(ValueError, match="not an output shape"):
+        layer.regularization_loss(np.ones((2, 5, 3)))
+    with pytest.raises(ValueError, match="accumulate=True"):
+        layer.backward(x, np.ones_like(y), accumulate=True)
+    dx, grads = layer.backward(x, np.ones_like(y))
+    with pytest.raises(TypeError, match="float32"):
+        layer.backward(x, np.ones_like(y), out=(dx.astype(np.float64), grads))
+    with pytest.raises(ValueError, match="no grads\\['bias'\\]"):
+        layer.backward(x, np.ones_like(y), out=(dx, {"kernel": grads["kernel"]}))
+    bad_axis = conv1d.Conv1D(4, 3, kernel_constraint={"class_name": "MaxNorm", "config": {"axis": 5}})
+    bad_axis.build((None, None, 3))
+    before = bad_axis.get_weights()
+    with raises(ValueError, Status.INVALID_VALUE, "axis 5 is out of bounds", "(3, 3, 4)"):
+        bad_axis.apply_constraints()
+    assert all(np.array_equal(a, b) for a, b in zip(before, bad_axis.get_weights()))
+    with pytest.raises(ValueError, match=r"kernel has shape \(3, 4, 3\)"):
+        bad_axis.weights[0].assign(np.zeros((3, 4, 3)))
 
 
 def test_kernel_before_build_and_closed_layer():

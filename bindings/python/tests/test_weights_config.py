@@ -64,8 +64,8 @@ def test_from_keras_json():
     assert as_json(layer.get_config())["kernel_initializer"] == keras["kernel_initializer"]
     with pytest.raises(NotImplementedError, match="float32"):
         conv1d.Conv1D.from_config(dict(keras, dtype={"class_name": "DTypePolicy", "config": {"name": "bfloat16"}}))
-    with pytest.raises(NotImplementedError, match="kernel_regularizer"):
-        conv1d.Conv1D.from_config(dict(keras, kernel_regularizer={"class_name": "L2", "config": {"l2": 0.01}}))
+    with pytest.raises(conv1d.ParseError, match="'kernel_regulariser'"):  # the library names the key it refuses
+        conv1d.Conv1D.from_config(dict(keras, kernel_regulariser="l2"))
 
 
 def test_config_round_trip_with_every_argument_changed():
@@ -97,7 +97,7 @@ def test_config_round_trip_with_every_argument_changed():
 
 
 def test_default_weights_follow_the_initializers():
-    layer = conv1d.Conv1D(32, 3, activation="relu")
+    layer = conv1d.Conv1D(32, 3, activation="relu", seed=11)  # seeded: the statistics below cannot flake
     layer.build((4, 10, 128))
     kernel, bias = layer.get_weights()
     assert kernel.shape == (3, 128, 32) and kernel.dtype == np.float32
@@ -105,7 +105,8 @@ def test_default_weights_follow_the_initializers():
     assert abs(limit - 0.1118034) < 1e-7
     assert np.all(np.abs(kernel) <= limit)
     assert abs(float(kernel.std()) - limit / math.sqrt(3.0)) < 0.03 * limit
-    assert abs(float(kernel.mean())) < 0.01 * limit
+    # The mean of 12288 draws has standard deviation limit / sqrt(3 * 12288) = 0.0052 * limit: allow 5 of them.
+    assert abs(float(kernel.mean())) < 0.026 * limit
     assert np.array_equal(bias, np.zeros(32, dtype=np.float32))
 
 
@@ -192,3 +193,108 @@ def test_execution_settings():
     assert "algorithm" not in layer.get_config()  # not part of the Keras config
     assert conv1d.cpu_isa() in ("scalar", "avx2", "avx512")
     assert conv1d.version().startswith("1.")
+
+
+def test_spec_example_byte_for_byte():
+    # The library writes Keras 3.15's get_config(): the same keys, in the same
+    # order, with the same values, so the JSON text is identical.
+    layer = conv1d.Conv1D(32, 3, activation="relu")
+    spec = json.loads(KERAS_CONFIG_JSON)
+    assert json.dumps(layer.get_config()) == json.dumps(spec)
+    raw = layer._lib.get_text(layer._lib.get_config, layer._h(), 0)
+    assert raw == json.dumps(spec, separators=(",", ":"))
+    assert json.dumps(conv1d.Conv1D.from_config(KERAS_CONFIG_JSON).get_config()) == json.dumps(spec)
+
+
+def test_training_arguments_round_trip_in_keras_order():
+    layer = conv1d.Conv1D(
+        8, 5, padding="causal", dilation_rate=2, groups=2, use_bias=False, name="enc",
+        kernel_regularizer={"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}},
+        bias_regularizer="l1", activity_regularizer={"class_name": "L2", "config": {"l2": 0.001}},
+        bias_constraint="non_neg", lora_rank=2, lora_alpha=4, trainable=False,
+    )
+    config = layer.get_config()
+    # Layer.get_config puts a set activity_regularizer right after dtype; BaseConv keeps that
+    # position; lora_rank and lora_alpha come last, only when LoRA is set.
+    assert list(config) == [
+        "name", "trainable", "dtype", "activity_regularizer", "filters", "kernel_size", "strides", "padding",
+        "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer",
+        "bias_initializer", "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint",
+        "lora_rank", "lora_alpha",
+    ]
+    assert config["trainable"] is False and (config["lora_rank"], config["lora_alpha"]) == (2, 4)
+    assert config["kernel_regularizer"] == {"module": "keras.regularizers", "class_name": "L1L2",
+                                            "config": {"l1": 0.01, "l2": 0.02}, "registered_name": None}
+    assert config["bias_regularizer"]["config"] == {"l1": 0.01}  # "l1" is L1() with its default
+    assert config["bias_constraint"]["class_name"] == "NonNeg" and config["kernel_constraint"] is None
+    assert layer.kernel_regularizer == config["kernel_regularizer"] and layer.bias_constraint["class_name"] == "NonNeg"
+    again = conv1d.Conv1D.from_config(json.loads(json.dumps(config)))
+    assert json.dumps(again.get_config()) == json.dumps(config)
+    assert again.trainable is False and again.lora_rank == 2 and again.lora_alpha == 4 and not again.built
+
+
+def test_model_entry_with_build_config_builds_and_round_trips():
+    entry = {
+        "module": "keras.layers", "class_name": "Conv1D",
+        "config": dict(json.loads(KERAS_CONFIG_JSON), name="conv1d_3"),
+        "registered_name": None,
+        "build_config": {"input_shape": [None, 10, 128]},
+    }
+    layer = conv1d.Conv1D.from_config(entry)
+    assert layer.built and layer.input_channels == 128 and layer.name == "conv1d_3"
+    assert layer.get_weights()[0].shape == (3, 128, 32)
+    assert json.dumps(layer.serialize()) == json.dumps(entry)  # the steps given to build are kept
+    assert json.dumps(conv1d.serialize(layer)) == json.dumps(entry)
+    assert conv1d.deserialize(entry).built
+    # channels_first reads the channels from axis 1; a layer built by set_weights only knows them.
+    first = dict(entry, config=dict(entry["config"], data_format="channels_first"),
+                 build_config={"input_shape": [None, 6, None]})
+    layer = conv1d.Conv1D.from_config(first)
+    assert layer.input_channels == 6 and layer.get_build_config() == {"input_shape": (None, 6, None)}
+    made = conv1d.Conv1D(2, 1)
+    made.set_weights([np.ones((1, 3, 2)), np.zeros(2)])
+    assert made.serialize()["build_config"] == {"input_shape": (None, None, 3)}
+
+
+def test_from_config_without_build_config_builds_on_first_call():
+    layer = conv1d.Conv1D.from_config({"module": "keras.layers", "class_name": "Conv1D",
+                                       "config": json.loads(KERAS_CONFIG_JSON), "registered_name": None})
+    assert not layer.built and layer.weights == [] and "build_config" not in layer.serialize()
+    y = layer(np.ones((2, 10, 7), dtype=np.float32))
+    assert y.shape == (2, 8, 32) and layer.input_channels == 7
+    assert layer.get_build_config() == {"input_shape": (2, 10, 7)}
+
+
+def test_bias_initializer_none_is_written_as_glorot_uniform():
+    # Keras writes None back as null, which means glorot_uniform when the bias is
+    # made; the library writes the initializer it uses, so the config says so.
+    config = conv1d.Conv1D(4, 3, bias_initializer=None).get_config()
+    assert config["bias_initializer"]["class_name"] == "GlorotUniform"
+    layer = conv1d.Conv1D.from_config(dict(config, bias_initializer=None))
+    assert layer.get_config()["bias_initializer"] == config["bias_initializer"]
+
+
+def test_from_config_refuses_what_the_library_refuses():
+    keras = json.loads(KERAS_CONFIG_JSON)
+    with pytest.raises(conv1d.ParseError, match="'padding_mode'"):
+        conv1d.Conv1D.from_config(dict(keras, padding_mode="zeros"))
+    with pytest.raises(conv1d.UnsupportedError, match="Conv2D"):
+        conv1d.Conv1D.from_config({"class_name": "Conv2D", "config": keras})
+    with pytest.raises(conv1d.ParseError, match="not JSON"):
+        conv1d.Conv1D.from_config("{")
+    with pytest.raises(TypeError, match="config dict"):
+        conv1d.Conv1D.from_config(["not", "a", "dict"])
+    # numpy values in a config dict are plain JSON numbers.
+    layer = conv1d.Conv1D.from_config(dict(keras, filters=np.int64(6), kernel_size=(np.int32(2),)))
+    assert layer.filters == 6 and layer.kernel_size == (2,)
+
+
+def test_copies_keep_lora_and_training_arguments():
+    layer = conv1d.Conv1D(4, 3, lora_rank=2, lora_alpha=3, kernel_regularizer="l2", trainable=False, seed=4)
+    layer.build((None, None, 3))
+    layer.weights[3].assign(np.full((2, 4), 0.5))
+    x = np.random.default_rng(16).standard_normal((1, 6, 3)).astype(np.float32)
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        assert clone.lora_enabled and clone.get_config() == layer.get_config()
+        assert all(np.array_equal(a, b) for a, b in zip(clone.get_weights(), layer.get_weights()))
+        assert np.array_equal(clone(x), layer(x))
