@@ -1,5 +1,6 @@
-/*
- * libconv1d - the Keras 3 Conv1D layer as a C library.
+/**
+ * @file conv1d.h
+ * @brief libconv1d - the Keras 3 Conv1D layer as a C library.
  *
  * This header is the whole public interface, and its comments are the manual.
  * It is C99 and C++ compatible. Every function returns a conv1d_status; on
@@ -9,20 +10,24 @@
  * stays usable.
  *
  * Lifecycle:
- *   conv1d_create(filters, kernel_size, &layer)
- *   conv1d_set_int / conv1d_set_string / conv1d_set_double  (Keras arguments)
- *   conv1d_build(layer, in_channels)        weights from the initializers
- *     or conv1d_set_weights(layer, ...)     weights in Keras layout
- *   conv1d_forward(layer, x, ..., y, ...)   as many times as wanted
- *   conv1d_destroy(layer)
+ * @verbatim
+   conv1d_create(filters, kernel_size, &layer)
+   conv1d_set_int / conv1d_set_string / conv1d_set_double  (Keras arguments)
+   conv1d_build(layer, in_channels)        weights from the initializers
+     or conv1d_set_weights(layer, ...)     weights in Keras layout
+   conv1d_forward(layer, x, ..., y, ...)   as many times as wanted
+   conv1d_destroy(layer)
+   @endverbatim
  *
  * Tensors are dense row-major float32 arrays:
- *   channels_last  (Keras default): x is (batch, steps, channels),
- *                                    y is (batch, out_steps, filters)
- *   channels_first:                  x is (batch, channels, steps),
- *                                    y is (batch, filters, out_steps)
- *   kernel (both formats): (kernel_size, in_channels / groups, filters)
- *   bias: (filters,)
+ * @verbatim
+   channels_last  (Keras default): x is (batch, steps, channels),
+                                    y is (batch, out_steps, filters)
+   channels_first:                  x is (batch, channels, steps),
+                                    y is (batch, filters, out_steps)
+   kernel (both formats): (kernel_size, in_channels / groups, filters)
+   bias: (filters,)
+   @endverbatim
  *
  * Training (see "Training" below): conv1d_backward gives the gradients,
  * conv1d_regularization_loss the Keras penalties, conv1d_set_weight writes
@@ -63,15 +68,16 @@ extern "C" {
  *  CONV1D_VERSION_NUMBER is major*10000 + minor*100 + patch. Compare it with
  *  conv1d_version_number() to check the header against the loaded library.
  *  @{ */
-#define CONV1D_VERSION_MAJOR 1
-#define CONV1D_VERSION_MINOR 1
-#define CONV1D_VERSION_PATCH 0
+#define CONV1D_VERSION_MAJOR 1 /**< Major version of this header: changes only with an ABI break (the soname) */
+#define CONV1D_VERSION_MINOR 1 /**< Minor version of this header: additions */
+#define CONV1D_VERSION_PATCH 0 /**< Patch version of this header: fixes */
+/** This header's version as one number */
 #define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
 /** @} */
 
 /** Status codes. 0 is success; every other value is a distinct error. */
 typedef enum conv1d_status {
-  CONV1D_OK = 0,
+  CONV1D_OK = 0, /**< Success. */
   /** A required pointer argument was NULL. */
   CONV1D_ERROR_NULL_POINTER = 1,
   /** A value is outside what the argument accepts (an enum value out of
@@ -185,7 +191,7 @@ typedef enum conv1d_param {
 
 /** Padding modes (Keras 'padding'). */
 typedef enum conv1d_padding {
-  CONV1D_PADDING_VALID = 0,
+  CONV1D_PADDING_VALID = 0,  /**< no padding: only positions where the whole kernel fits */
   CONV1D_PADDING_SAME = 1,   /**< TensorFlow split: the odd element goes on the right */
   CONV1D_PADDING_CAUSAL = 2, /**< left pad dilation*(kernel_size-1), then 'valid' */
   /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
@@ -206,7 +212,7 @@ typedef enum conv1d_data_format {
 
 /** Convolution algorithms. AUTO picks per (batch, steps) and caches the plan. */
 typedef enum conv1d_algorithm {
-  CONV1D_ALGORITHM_AUTO = 0,
+  CONV1D_ALGORITHM_AUTO = 0,      /**< direct or gemm, chosen per (batch, steps) and cached */
   CONV1D_ALGORITHM_REFERENCE = 1, /**< naive loops, double accumulation; the test oracle, never picked by AUTO */
   CONV1D_ALGORITHM_DIRECT = 2,    /**< direct convolution */
   CONV1D_ALGORITHM_GEMM = 3,      /**< per-tap GEMM on OpenBLAS */
@@ -233,36 +239,36 @@ typedef enum conv1d_isa {
  *  halves that axis. THRESHOLD exists because Keras resolves the name, but it
  *  has no defaults, so selecting it gives CONV1D_ERROR_UNSUPPORTED. */
 typedef enum conv1d_activation {
-  CONV1D_ACTIVATION_LINEAR = 0,
-  CONV1D_ACTIVATION_RELU = 1,
-  CONV1D_ACTIVATION_LEAKY_RELU = 2, /**< negative slope 0.2 */
-  CONV1D_ACTIVATION_RELU6 = 3,
-  CONV1D_ACTIVATION_ELU = 4,
-  CONV1D_ACTIVATION_SELU = 5,
-  CONV1D_ACTIVATION_CELU = 6,
-  CONV1D_ACTIVATION_GELU = 7, /**< exact (erf) form */
-  CONV1D_ACTIVATION_SIGMOID = 8,
-  CONV1D_ACTIVATION_HARD_SIGMOID = 9, /**< relu6(x + 3) / 6 */
-  CONV1D_ACTIVATION_SILU = 10,        /**< also "swish" */
-  CONV1D_ACTIVATION_HARD_SILU = 11,   /**< also "hard_swish" */
-  CONV1D_ACTIVATION_MISH = 12,
-  CONV1D_ACTIVATION_SOFTPLUS = 13,
-  CONV1D_ACTIVATION_SOFTSIGN = 14,
-  CONV1D_ACTIVATION_EXPONENTIAL = 15,
-  CONV1D_ACTIVATION_TANH = 16,
-  CONV1D_ACTIVATION_TANH_SHRINK = 17,
-  CONV1D_ACTIVATION_HARD_TANH = 18,
-  CONV1D_ACTIVATION_HARD_SHRINK = 19, /**< threshold 0.5 */
-  CONV1D_ACTIVATION_SOFT_SHRINK = 20, /**< threshold 0.5 */
-  CONV1D_ACTIVATION_THRESHOLD = 21,   /**< always CONV1D_ERROR_UNSUPPORTED */
-  CONV1D_ACTIVATION_SPARSE_PLUS = 22,
-  CONV1D_ACTIVATION_SPARSE_SIGMOID = 23,
-  CONV1D_ACTIVATION_SQUAREPLUS = 24, /**< b = 4 */
-  CONV1D_ACTIVATION_LOG_SIGMOID = 25,
-  CONV1D_ACTIVATION_SOFTMAX = 26,
-  CONV1D_ACTIVATION_LOG_SOFTMAX = 27,
-  CONV1D_ACTIVATION_GLU = 28,
-  CONV1D_ACTIVATION_SPARSEMAX = 29,
+  CONV1D_ACTIVATION_LINEAR = 0,          /**< identity (Keras' activation=None) */
+  CONV1D_ACTIVATION_RELU = 1,            /**< max(x, 0) */
+  CONV1D_ACTIVATION_LEAKY_RELU = 2,      /**< negative slope 0.2 */
+  CONV1D_ACTIVATION_RELU6 = 3,           /**< min(max(x, 0), 6) */
+  CONV1D_ACTIVATION_ELU = 4,             /**< x if x > 0 else exp(x) - 1 */
+  CONV1D_ACTIVATION_SELU = 5,            /**< scaled elu with the SELU constants */
+  CONV1D_ACTIVATION_CELU = 6,            /**< max(x, 0) + expm1(min(x, 0)) */
+  CONV1D_ACTIVATION_GELU = 7,            /**< exact (erf) form */
+  CONV1D_ACTIVATION_SIGMOID = 8,         /**< 1 / (1 + exp(-x)) */
+  CONV1D_ACTIVATION_HARD_SIGMOID = 9,    /**< relu6(x + 3) / 6 */
+  CONV1D_ACTIVATION_SILU = 10,           /**< also "swish" */
+  CONV1D_ACTIVATION_HARD_SILU = 11,      /**< also "hard_swish" */
+  CONV1D_ACTIVATION_MISH = 12,           /**< x * tanh(softplus(x)) */
+  CONV1D_ACTIVATION_SOFTPLUS = 13,       /**< log(1 + exp(x)), computed stably */
+  CONV1D_ACTIVATION_SOFTSIGN = 14,       /**< x / (1 + |x|) */
+  CONV1D_ACTIVATION_EXPONENTIAL = 15,    /**< exp(x) */
+  CONV1D_ACTIVATION_TANH = 16,           /**< tanh(x) */
+  CONV1D_ACTIVATION_TANH_SHRINK = 17,    /**< x - tanh(x) */
+  CONV1D_ACTIVATION_HARD_TANH = 18,      /**< clip(x, -1, 1) */
+  CONV1D_ACTIVATION_HARD_SHRINK = 19,    /**< threshold 0.5 */
+  CONV1D_ACTIVATION_SOFT_SHRINK = 20,    /**< threshold 0.5 */
+  CONV1D_ACTIVATION_THRESHOLD = 21,      /**< always CONV1D_ERROR_UNSUPPORTED */
+  CONV1D_ACTIVATION_SPARSE_PLUS = 22,    /**< 0, (x + 1)^2 / 4 or x on (-inf, -1], (-1, 1), [1, inf) */
+  CONV1D_ACTIVATION_SPARSE_SIGMOID = 23, /**< clip((x + 1) / 2, 0, 1) */
+  CONV1D_ACTIVATION_SQUAREPLUS = 24,     /**< b = 4 */
+  CONV1D_ACTIVATION_LOG_SIGMOID = 25,    /**< -softplus(-x) */
+  CONV1D_ACTIVATION_SOFTMAX = 26,        /**< softmax over the output's last axis */
+  CONV1D_ACTIVATION_LOG_SOFTMAX = 27,    /**< log of softmax over the output's last axis */
+  CONV1D_ACTIVATION_GLU = 28,            /**< a * sigmoid(b) for the halves a, b of the last axis; halves that axis */
+  CONV1D_ACTIVATION_SPARSEMAX = 29,      /**< sparsemax over the output's last axis */
   /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
      representable and rejected with an error rather than undefined behaviour. */
   CONV1D_ACTIVATION_ENUM_MIN_ = -0x7FFFFFFF - 1,
@@ -304,18 +310,27 @@ typedef struct conv1d_layer conv1d_layer;
 
 /* ---- Library information ---------------------------------------------- */
 
-/** The loaded library's CONV1D_VERSION_NUMBER. */
+/** The loaded library's CONV1D_VERSION_NUMBER.
+ *  @return major*10000 + minor*100 + patch of the library actually loaded */
 CONV1D_API unsigned conv1d_version_number(void);
-/** The loaded library's version as "major.minor.patch". */
+/** The loaded library's version as "major.minor.patch".
+ *  @return a static string; never NULL */
 CONV1D_API const char* conv1d_version_string(void);
-/** A fixed English description of a status ("invalid value", ...). Never NULL. */
+/** A fixed English description of a status ("invalid value", ...). Never NULL.
+ *  @param status any value; unknown ones give "unknown status"
+ *  @return a static string */
 CONV1D_API const char* conv1d_status_string(conv1d_status status);
 /** The message of the last failed call on this thread (empty after a
- *  success). Valid until the next conv1d_* call on this thread. Never NULL. */
+ *  success). Valid until the next conv1d_* call on this thread. Never NULL.
+ *  @return the message; copy it before calling the library again */
 CONV1D_API const char* conv1d_last_error_message(void);
-/** The name of an algorithm ("auto", "reference", "direct", "gemm"), or NULL. */
+/** The name of an algorithm ("auto", "reference", "direct", "gemm"), or NULL.
+ *  @param algorithm any value
+ *  @return a static string, or NULL for a value that is not an algorithm */
 CONV1D_API const char* conv1d_algorithm_name(conv1d_algorithm algorithm);
-/** The Keras name of an activation ("relu", ...), or NULL. */
+/** The Keras name of an activation ("relu", ...), or NULL.
+ *  @param activation any value
+ *  @return a static string, or NULL for a value that is not an activation */
 CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
 
 /* ---- Lifecycle --------------------------------------------------------- */
@@ -325,27 +340,52 @@ CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
  *  when the environment is invalid: CONV1D_ERROR_UNKNOWN_NAME for an unknown
  *  $CONV1D_ALGORITHM or $CONV1D_MAX_ISA, CONV1D_ERROR_INVALID_VALUE for a
  *  keras.json whose image_data_format is not channels_last/channels_first
- *  (Keras itself refuses to import then). */
+ *  (Keras itself refuses to import then).
+ *  @param filters     [filters], > 0
+ *  @param kernel_size [kernel_size], > 0
+ *  @param out         receives the new layer; left unchanged on failure
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_create(int64_t filters, int64_t kernel_size, conv1d_layer** out);
-/** Free a layer. NULL is accepted and ignored. */
+/** Free a layer. NULL is accepted and ignored.
+ *  @param layer a layer from conv1d_create, or NULL */
 CONV1D_API void conv1d_destroy(conv1d_layer* layer);
 
 /* ---- Configuration ----------------------------------------------------- */
 
 /** Set an integer (or enum) parameter. Validation follows Keras: the value is
  *  checked alone and against the rest of the configuration (e.g. groups must
- *  divide filters; strides > 1 and dilation_rate > 1 exclude each other). */
+ *  divide filters; strides > 1 and dilation_rate > 1 exclude each other).
+ *  @param layer the layer
+ *  @param param the parameter
+ *  @param value the value; conv1d_param_bounds gives the range
+ *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_set_int(conv1d_layer* layer, conv1d_param param, int64_t value);
-/** Set a floating-point parameter (CONV1D_PARAM_LORA_ALPHA). */
+/** Set a floating-point parameter (CONV1D_PARAM_LORA_ALPHA).
+ *  @param layer the layer
+ *  @param param the parameter
+ *  @param value the value
+ *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_set_double(conv1d_layer* layer, conv1d_param param, double value);
 /** Set a parameter by its Keras name or, for initializers, by the JSON of a
  *  serialized Keras object, e.g.
- *  {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out"}}. */
+ *  {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out"}}.
+ *  @param layer the layer
+ *  @param param the parameter
+ *  @param value a NUL-terminated name or JSON text; not kept after the call
+ *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_set_string(conv1d_layer* layer, conv1d_param param, const char* value);
 
-/** Read an integer (or enum) parameter. */
+/** Read an integer (or enum) parameter.
+ *  @param layer the layer
+ *  @param param the parameter
+ *  @param value receives the value
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_get_int(const conv1d_layer* layer, conv1d_param param, int64_t* value);
-/** Read a floating-point parameter. */
+/** Read a floating-point parameter.
+ *  @param layer the layer
+ *  @param param the parameter
+ *  @param value receives the value
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_param param, double* value);
 /** Read a parameter as text (the Keras spelling, or the JSON of an
  *  initializer). Writes at most `capacity` bytes including the terminating
@@ -353,20 +393,37 @@ CONV1D_API conv1d_status conv1d_get_double(const conv1d_layer* layer, conv1d_par
  *  full length plus one in `*needed` if `needed` is not NULL. A buffer too
  *  short gives CONV1D_ERROR_BUFFER_TOO_SMALL (with a message) and leaves it
  *  untouched; so a size query with capacity 0 returns that status, with
- *  `*needed` set. */
+ *  `*needed` set.
+ *  @param layer    the layer
+ *  @param param    the parameter
+ *  @param buffer   receives the text and its NUL
+ *  @param capacity size of `buffer` in bytes
+ *  @param needed   receives the length plus one; may be NULL
+ *  @return CONV1D_OK, CONV1D_ERROR_BUFFER_TOO_SMALL, or another error */
 CONV1D_API conv1d_status conv1d_get_string(const conv1d_layer* layer, conv1d_param param, char* buffer, size_t capacity,
                                            size_t* needed);
-/** Inclusive bounds of an integer parameter, for UIs and fuzzers. */
+/** Inclusive bounds of an integer parameter, for UIs and fuzzers.
+ *  @param param the parameter
+ *  @param lower receives the smallest accepted value
+ *  @param upper receives the largest accepted value
+ *  @return CONV1D_OK, or the error (CONV1D_ERROR_WRONG_TYPE for a string parameter) */
 CONV1D_API conv1d_status conv1d_param_bounds(conv1d_param param, int64_t* lower, int64_t* upper);
 
 /* ---- Weights ----------------------------------------------------------- */
 
 /** Create the weights for `in_channels` input channels with the layer's
- *  initializers, as Keras' build(). Building again re-initializes them. */
+ *  initializers, as Keras' build(). Building again re-initializes them.
+ *  @param layer       the layer
+ *  @param in_channels input channels, > 0 and divisible by groups
+ *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_build(conv1d_layer* layer, int64_t in_channels);
 /** Number of floats in the kernel (kernel_size * in_channels/groups * filters)
  *  and bias (filters, or 0 without use_bias) of a built layer. Either pointer
- *  may be NULL. */
+ *  may be NULL.
+ *  @param layer      a built layer
+ *  @param kernel_len receives the kernel's length in floats, or NULL
+ *  @param bias_len   receives the bias's length in floats, or NULL
+ *  @return CONV1D_OK, or the error (CONV1D_ERROR_NOT_BUILT before build) */
 CONV1D_API conv1d_status conv1d_weight_sizes(const conv1d_layer* layer, size_t* kernel_len, size_t* bias_len);
 /** Set the weights in Keras layout. `kernel_len` must be exactly
  *  kernel_size * (in_channels/groups) * filters; on an unbuilt layer it
@@ -374,21 +431,42 @@ CONV1D_API conv1d_status conv1d_weight_sizes(const conv1d_layer* layer, size_t* 
  *  `filters` values when use_bias is on, and must be NULL with bias_len 0
  *  otherwise. A length that is not exactly right gives
  *  CONV1D_ERROR_LENGTH_MISMATCH (use_bias=0 with a bias given:
- *  CONV1D_ERROR_INVALID_VALUE). The data are copied. */
+ *  CONV1D_ERROR_INVALID_VALUE). The data are copied.
+ *  @param layer      the layer
+ *  @param kernel     the kernel, (kernel_size, in_channels/groups, filters) row-major
+ *  @param kernel_len number of floats in `kernel`
+ *  @param bias       the bias, (filters,); NULL without use_bias
+ *  @param bias_len   number of floats in `bias`
+ *  @return CONV1D_OK, or the error (and the layer is unchanged) */
 CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* kernel, size_t kernel_len,
                                             const float* bias, size_t bias_len);
 /** Copy the weights out in Keras layout. Buffers must be at least as long as
- *  conv1d_weight_sizes reports; `bias` may be NULL to skip it. */
+ *  conv1d_weight_sizes reports; `bias` may be NULL to skip it.
+ *  @param layer      a built layer
+ *  @param kernel     receives the kernel
+ *  @param kernel_len capacity of `kernel` in floats
+ *  @param bias       receives the bias, or NULL
+ *  @param bias_len   capacity of `bias` in floats
+ *  @return CONV1D_OK, or the error (and nothing is written) */
 CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len, float* bias,
                                             size_t bias_len);
 
 /* ---- Shapes ------------------------------------------------------------ */
 
 /** Length of the convolution's output for an input of `steps` steps under
- *  the layer's padding, strides and dilation. */
+ *  the layer's padding, strides and dilation.
+ *  @param layer     the layer (built or not)
+ *  @param steps     input length, > 0
+ *  @param out_steps receives the output length
+ *  @return CONV1D_OK, or the error (CONV1D_ERROR_EMPTY_OUTPUT for a too short 'valid' input) */
 CONV1D_API conv1d_status conv1d_output_steps(const conv1d_layer* layer, int64_t steps, int64_t* out_steps);
 /** Zeros the layer adds before and after the input of `steps` steps
- *  ('same': TensorFlow split; 'causal': dilation*(kernel_size-1) before). */
+ *  ('same': TensorFlow split; 'causal': dilation*(kernel_size-1) before).
+ *  @param layer     the layer (built or not)
+ *  @param steps     input length, > 0
+ *  @param pad_left  receives the zeros before the first step
+ *  @param pad_right receives the zeros after the last step
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64_t steps, int64_t* pad_left,
                                                 int64_t* pad_right);
 /** Full output shape for an input of (batch, steps) in the layer's data
@@ -396,7 +474,13 @@ CONV1D_API conv1d_status conv1d_padding_amounts(const conv1d_layer* layer, int64
  *  the last axis halved by 'glu'. `shape` receives 3 values; `count` (may be
  *  NULL) the number of floats. With 'glu' an odd last axis (odd filters, or
  *  odd output steps with channels_first) gives CONV1D_ERROR_INVALID_VALUE,
- *  here and in conv1d_forward. */
+ *  here and in conv1d_forward.
+ *  @param layer the layer (built or not)
+ *  @param batch batch size, > 0
+ *  @param steps input length, > 0
+ *  @param shape receives the three dimensions
+ *  @param count receives their product, or NULL
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int64_t steps, int64_t shape[3],
                                              size_t* count);
 
@@ -405,18 +489,39 @@ CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t 
 /** Forward pass y = activation(conv(x) + bias) for x of shape
  *  (batch, steps, channels) or (batch, channels, steps) per data_format.
  *  `x_len` and `y_len` are the buffers' lengths in floats; y must hold
- *  conv1d_output_shape's count. x and y must not overlap. */
+ *  conv1d_output_shape's count. x and y must not overlap.
+ *  @param layer    a built layer; not modified, so threads may share it
+ *  @param x        the input
+ *  @param x_len    number of floats in `x`, at least batch*steps*channels
+ *  @param batch    batch size, > 0
+ *  @param steps    input length, > 0
+ *  @param channels input channels, equal to the layer's in_channels
+ *  @param y        receives the output
+ *  @param y_len    number of floats in `y`
+ *  @return CONV1D_OK, or the error (and `y` is not written) */
 CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
                                         int64_t steps, int64_t channels, float* y, size_t y_len);
 
 /** The algorithm the layer runs for inputs of (batch, steps): the forced one,
- *  or the one AUTO plans (and caches) for that shape. Needs a built layer. */
+ *  or the one AUTO plans (and caches) for that shape. Needs a built layer.
+ *  @param layer     a built layer
+ *  @param batch     batch size, > 0
+ *  @param steps     input length, > 0
+ *  @param algorithm receives the algorithm (never CONV1D_ALGORITHM_AUTO)
+ *  @return CONV1D_OK, or the error */
 CONV1D_API conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, int64_t steps,
                                                 conv1d_algorithm* algorithm);
 
 /** One line describing the plan for inputs of (batch, steps): algorithm,
  *  kernel, instruction set, threads and why dispatch chose it (the line
- *  CONV1D_VERBOSE prints). Buffer rules as conv1d_get_string. */
+ *  CONV1D_VERBOSE prints). Buffer rules as conv1d_get_string.
+ *  @param layer    a built layer
+ *  @param batch    batch size, > 0
+ *  @param steps    input length, > 0
+ *  @param buffer   receives the line and its NUL
+ *  @param capacity size of `buffer` in bytes
+ *  @param needed   receives the length plus one; may be NULL
+ *  @return CONV1D_OK, CONV1D_ERROR_BUFFER_TOO_SMALL, or another error */
 CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
                                               size_t capacity, size_t* needed);
 
@@ -501,7 +606,8 @@ CONV1D_API conv1d_status conv1d_get_config(const conv1d_layer* layer, int wrappe
                                            size_t* needed);
 
 /** The best instruction set this CPU offers the kernels (before any
- *  CONV1D_MAX_ISA cap). */
+ *  CONV1D_MAX_ISA cap).
+ *  @return the instruction-set level */
 CONV1D_API conv1d_isa conv1d_cpu_isa(void);
 
 #ifdef __cplusplus

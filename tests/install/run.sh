@@ -3,9 +3,13 @@
 #
 # Installs the build into WORK_DIR/prefix and uses it the two ways the README
 # tells users to:
-#   1. a C program compiled with nothing but the flags pkg-config gives;
-#   2. a CMake project using find_package(conv1d 1) and conv1d::conv1d.
-# Also checks that `pkg-config --modversion conv1d` is VERSION.
+#   1. a C program, and a C++ program using the wrapper conv1d.hpp, compiled
+#      with nothing but the flags pkg-config gives;
+#   2. a CMake project using find_package(conv1d 1) and conv1d::conv1d, with
+#      one C API and one conv1d.hpp program.
+# Also checks that `pkg-config --modversion conv1d` is VERSION. The build's
+# install_manifest.txt (which `cmake --install` rewrites) is restored after,
+# so the `uninstall` target still refers to the last real installation.
 # LIBDIR is CMAKE_INSTALL_LIBDIR (relative to the prefix, e.g. "lib").
 set -euo pipefail
 
@@ -19,12 +23,26 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rm -rf "$work_dir"
 mkdir -p "$work_dir"
 work_dir="$(cd "$work_dir" && pwd)"
-cleanup() { rm -rf "$work_dir"; }
+manifest="$build_dir/install_manifest.txt"
+if [[ -f "$manifest" ]]; then cp "$manifest" "$work_dir/install_manifest.saved"; fi
+cleanup() {
+  if [[ -f "$work_dir/install_manifest.saved" ]]; then
+    cp "$work_dir/install_manifest.saved" "$manifest"
+  else
+    rm -f "$manifest"
+  fi
+  rm -rf "$work_dir"
+}
 trap cleanup EXIT
 
 prefix="$work_dir/prefix"
 echo "== cmake --install $build_dir --prefix $prefix"
 "$cmake" --install "$build_dir" --prefix "$prefix"
+
+# Both public headers ship side by side.
+for header in conv1d.h conv1d.hpp; do
+  [[ -f "$prefix/include/conv1d/$header" ]] || { echo "FAIL: include/conv1d/$header was not installed" >&2; exit 1; }
+done
 
 # The pkg-config file must exist where the build said it would go.
 pcdir="$prefix/$libdir/pkgconfig"
@@ -52,9 +70,16 @@ echo "== C consumer built with pkg-config flags only"
 cc "$here/main.c" -o "$work_dir/pkgconfig_app" $flags -Wl,-rpath,"$prefix/$libdir"
 "$work_dir/pkgconfig_app"
 
+echo "== C++ consumer of conv1d.hpp built with pkg-config flags only"
+# shellcheck disable=SC2086
+c++ -std=c++17 -Wall -Wextra -Werror "$here/consumer/main_hpp.cpp" -o "$work_dir/pkgconfig_cxx_app" $flags \
+  -Wl,-rpath,"$prefix/$libdir"
+"$work_dir/pkgconfig_cxx_app"
+
 echo "== CMake consumer using find_package(conv1d 1)"
 "$cmake" -S "$here/consumer" -B "$work_dir/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
 "$cmake" --build "$work_dir/consumer-build"
 "$work_dir/consumer-build/conv1d_consumer"
+"$work_dir/consumer-build/conv1d_cxx_consumer"
 
 echo "install test: all checks passed"

@@ -1,0 +1,800 @@
+/**
+ * @file conv1d.hpp
+ * @brief Optional header-only C++17 wrapper over the libconv1d C API.
+ *
+ * Everything here is inline code over the functions of conv1d.h: it links
+ * against the same shared library and adds no symbols to it, so the C ABI
+ * stays the only binary contract. What the wrapper adds:
+ *
+ * - conv1d::Layer owns a conv1d_layer handle (move-only; destroyed with the
+ *   object) and has one typed getter and setter per parameter. Setters
+ *   return the layer, so a Keras constructor call reads as a chain:
+ *   @code
+ *   conv1d::Layer layer(32, 3);  // keras.layers.Conv1D(32, 3, ...)
+ *   layer.set_padding("causal").set_dilation_rate(2).set_activation(conv1d::Activation::relu);
+ *   @endcode
+ * - Every failed C call throws conv1d::Error, which carries the
+ *   conv1d_status and the library's message. A failed call changes nothing,
+ *   exactly as in C, so the layer stays usable after the exception.
+ * - Buffers are passed as conv1d::Span, a pointer and a length, made from
+ *   any contiguous container (std::vector, std::array, a C array) or from an
+ *   explicit pointer and length. Every length reaches the C API, which
+ *   checks it.
+ *
+ * Threads: the const members of Layer are the C API's read-only calls
+ * (forward, the queries, the getters); any number of threads may run them on
+ * one built layer at once. The non-const members must not run concurrently
+ * with any other call on the same layer.
+ */
+#ifndef CONV1D_CONV1D_HPP
+#define CONV1D_CONV1D_HPP
+
+#include <conv1d/conv1d.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+/** @brief The C++ interface of libconv1d. */
+namespace conv1d {
+
+/**
+ * @brief The exception every wrapper function throws when a C call fails.
+ *
+ * what() reads "<status string>: <message>", for example
+ * "size must be positive: The `strides` argument must be ...".
+ */
+class Error : public std::runtime_error {
+ public:
+  /**
+   * @brief An error with a status and the library's message.
+   * @param status  the status the C call returned (never CONV1D_OK when thrown by the wrapper)
+   * @param message the text of conv1d_last_error_message() right after that call
+   */
+  Error(conv1d_status status, const std::string& message)
+      : std::runtime_error(compose(status, message)), status_(status), message_(message) {}
+
+  /** @brief The conv1d_status of the failed call. */
+  conv1d_status status() const noexcept { return status_; }
+
+  /** @brief The library's message alone, without the status text (may be empty). */
+  const char* message() const noexcept { return message_.what(); }
+
+ private:
+  static std::string compose(conv1d_status status, const std::string& message) {
+    std::string text = conv1d_status_string(status);
+    if (!message.empty()) text += ": " + message;
+    return text;
+  }
+
+  conv1d_status status_;
+  // A runtime_error holds its text in a reference-counted buffer, so Error
+  // stays nothrow-copyable, as exceptions should be.
+  std::runtime_error message_;
+};
+
+/// @cond INTERNAL
+namespace detail {
+
+// Throws conv1d::Error for a failed status. The message is copied before any
+// other conv1d_* call, as the C API requires.
+inline void check(conv1d_status status) {
+  if (status != CONV1D_OK) throw Error(status, conv1d_last_error_message());
+}
+
+// Reads a string through the C API's buffer protocol: try a buffer, and grow
+// it to the size the library reports while it answers BUFFER_TOO_SMALL.
+template <class Call>
+std::string read_string(Call&& call) {
+  std::string text(128, '\0');
+  for (;;) {
+    size_t needed = 0;
+    const conv1d_status status = call(&text[0], text.size(), &needed);
+    if (status == CONV1D_OK) {
+      text.resize(needed > 0 ? needed - 1 : 0);
+      return text;
+    }
+    if (status != CONV1D_ERROR_BUFFER_TOO_SMALL || needed <= text.size()) check(status);
+    text.assign(needed, '\0');
+  }
+}
+
+// The C API takes NUL-terminated strings; an embedded NUL would silently cut
+// the value short, so it is refused here.
+inline const char* c_string(const std::string& value) {
+  if (value.find('\0') != std::string::npos)
+    throw Error(CONV1D_ERROR_INVALID_VALUE, "the string contains a NUL character");
+  return value.c_str();
+}
+
+template <class C, class T, class = void>
+struct is_contiguous_of : std::false_type {};
+
+template <class C, class T>
+struct is_contiguous_of<C, T,
+                        std::void_t<decltype(std::data(std::declval<C&>())), decltype(std::size(std::declval<C&>()))>>
+    : std::is_convertible<std::remove_pointer_t<decltype(std::data(std::declval<C&>()))> (*)[], T (*)[]> {};
+
+}  // namespace detail
+/// @endcond
+
+/**
+ * @brief A pointer and a length: the minimal view of contiguous memory this
+ *        wrapper passes to the C API (C++17 has no std::span).
+ *
+ * Span<const float> is made from a const or mutable contiguous container or
+ * from a pointer and a length; Span<float> from a mutable container or a
+ * pointer and a length. A Span never owns memory: the container must outlive
+ * it.
+ *
+ * @tparam T the element type, `float` or `const float`
+ */
+template <class T>
+class Span {
+ public:
+  /** @brief The element type. */
+  using element_type = T;
+
+  /** @brief An empty view (data() is NULL, size() is 0). */
+  constexpr Span() noexcept = default;
+
+  /**
+   * @brief A view of `size` elements at `data`.
+   * @param data the first element (may be NULL when size is 0)
+   * @param size the number of elements
+   */
+  constexpr Span(T* data, size_t size) noexcept : data_(data), size_(size) {}
+
+  /**
+   * @brief A view of a contiguous container: anything with std::data and
+   *        std::size whose elements convert to T (std::vector, std::array, a
+   *        C array, another Span).
+   * @param container the container; it must outlive the view
+   */
+  template <class Container,
+            class = std::enable_if_t<!std::is_same_v<std::remove_cv_t<std::remove_reference_t<Container>>, Span> &&
+                                     detail::is_contiguous_of<std::remove_reference_t<Container>, T>::value>>
+  constexpr Span(Container&& container) noexcept  // NOLINT(google-explicit-constructor): a view converts implicitly
+      : data_(std::data(container)), size_(std::size(container)) {}
+
+  /** @brief The first element, or NULL for an empty default view. */
+  constexpr T* data() const noexcept { return data_; }
+  /** @brief The number of elements. */
+  constexpr size_t size() const noexcept { return size_; }
+  /** @brief Whether the view has no elements. */
+  constexpr bool empty() const noexcept { return size_ == 0; }
+  /** @brief Iterator to the first element. */
+  constexpr T* begin() const noexcept { return data_; }
+  /** @brief Iterator past the last element. */
+  constexpr T* end() const noexcept { return data_ + size_; }
+  /**
+   * @brief Element access without bounds checking.
+   * @param i the index, less than size()
+   * @return a reference to element i
+   */
+  constexpr T& operator[](size_t i) const noexcept { return data_[i]; }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+/** @brief Keras `padding` (conv1d_padding). */
+enum class Padding : int32_t {
+  valid = CONV1D_PADDING_VALID,   ///< no padding: "valid"
+  same = CONV1D_PADDING_SAME,     ///< TensorFlow split, odd element on the right: "same"
+  causal = CONV1D_PADDING_CAUSAL  ///< dilation*(kernel_size-1) zeros on the left: "causal"
+};
+
+/** @brief Keras `data_format` (conv1d_data_format). */
+enum class DataFormat : int32_t {
+  channels_last = CONV1D_CHANNELS_LAST,   ///< (batch, steps, channels), the Keras default
+  channels_first = CONV1D_CHANNELS_FIRST  ///< (batch, channels, steps)
+};
+
+/** @brief Convolution algorithms (conv1d_algorithm). */
+enum class Algorithm : int32_t {
+  auto_ = CONV1D_ALGORITHM_AUTO,           ///< "auto": chosen per (batch, steps); `auto` is a C++ keyword
+  reference = CONV1D_ALGORITHM_REFERENCE,  ///< "reference": naive loops with double accumulation
+  direct = CONV1D_ALGORITHM_DIRECT,        ///< "direct": direct convolution, SIMD where available
+  gemm = CONV1D_ALGORITHM_GEMM             ///< "gemm": one OpenBLAS GEMM per kernel tap
+};
+
+/** @brief Instruction-set levels of the kernels, in increasing order (conv1d_isa). */
+enum class Isa : int32_t {
+  scalar = CONV1D_ISA_SCALAR,  ///< "scalar": portable code
+  avx2 = CONV1D_ISA_AVX2,      ///< "avx2": AVX2 + FMA
+  avx512 = CONV1D_ISA_AVX512   ///< "avx512": AVX-512 F/BW/DQ/VL
+};
+
+/** @brief Keras 3 built-in activations (conv1d_activation); the enumerator is the Keras name. */
+enum class Activation : int32_t {
+  linear = CONV1D_ACTIVATION_LINEAR,                  ///< "linear" (Keras' None)
+  relu = CONV1D_ACTIVATION_RELU,                      ///< "relu"
+  leaky_relu = CONV1D_ACTIVATION_LEAKY_RELU,          ///< "leaky_relu", negative slope 0.2
+  relu6 = CONV1D_ACTIVATION_RELU6,                    ///< "relu6"
+  elu = CONV1D_ACTIVATION_ELU,                        ///< "elu"
+  selu = CONV1D_ACTIVATION_SELU,                      ///< "selu"
+  celu = CONV1D_ACTIVATION_CELU,                      ///< "celu"
+  gelu = CONV1D_ACTIVATION_GELU,                      ///< "gelu", exact erf form
+  sigmoid = CONV1D_ACTIVATION_SIGMOID,                ///< "sigmoid"
+  hard_sigmoid = CONV1D_ACTIVATION_HARD_SIGMOID,      ///< "hard_sigmoid", relu6(x + 3) / 6
+  silu = CONV1D_ACTIVATION_SILU,                      ///< "silu" (also "swish")
+  hard_silu = CONV1D_ACTIVATION_HARD_SILU,            ///< "hard_silu" (also "hard_swish")
+  mish = CONV1D_ACTIVATION_MISH,                      ///< "mish"
+  softplus = CONV1D_ACTIVATION_SOFTPLUS,              ///< "softplus"
+  softsign = CONV1D_ACTIVATION_SOFTSIGN,              ///< "softsign"
+  exponential = CONV1D_ACTIVATION_EXPONENTIAL,        ///< "exponential"
+  tanh = CONV1D_ACTIVATION_TANH,                      ///< "tanh"
+  tanh_shrink = CONV1D_ACTIVATION_TANH_SHRINK,        ///< "tanh_shrink"
+  hard_tanh = CONV1D_ACTIVATION_HARD_TANH,            ///< "hard_tanh"
+  hard_shrink = CONV1D_ACTIVATION_HARD_SHRINK,        ///< "hard_shrink", threshold 0.5
+  soft_shrink = CONV1D_ACTIVATION_SOFT_SHRINK,        ///< "soft_shrink", threshold 0.5
+  threshold = CONV1D_ACTIVATION_THRESHOLD,            ///< "threshold": selecting it throws CONV1D_ERROR_UNSUPPORTED
+  sparse_plus = CONV1D_ACTIVATION_SPARSE_PLUS,        ///< "sparse_plus"
+  sparse_sigmoid = CONV1D_ACTIVATION_SPARSE_SIGMOID,  ///< "sparse_sigmoid"
+  squareplus = CONV1D_ACTIVATION_SQUAREPLUS,          ///< "squareplus", b = 4
+  log_sigmoid = CONV1D_ACTIVATION_LOG_SIGMOID,        ///< "log_sigmoid"
+  softmax = CONV1D_ACTIVATION_SOFTMAX,                ///< "softmax" over the output's last axis
+  log_softmax = CONV1D_ACTIVATION_LOG_SOFTMAX,        ///< "log_softmax" over the output's last axis
+  glu = CONV1D_ACTIVATION_GLU,                        ///< "glu": halves the output's last axis
+  sparsemax = CONV1D_ACTIVATION_SPARSEMAX             ///< "sparsemax" over the output's last axis
+};
+
+/** @brief Lengths in floats of a built layer's kernel and bias (conv1d_weight_sizes). */
+struct WeightSizes {
+  size_t kernel = 0;  ///< kernel_size * in_channels/groups * filters
+  size_t bias = 0;    ///< filters, or 0 without use_bias
+};
+
+/** @brief A copy of a layer's weights in Keras layout. */
+struct Weights {
+  std::vector<float> kernel;  ///< (kernel_size, in_channels/groups, filters), row-major
+  std::vector<float> bias;    ///< (filters,), empty without use_bias
+};
+
+/** @brief An output shape for an input of (batch, steps) (conv1d_output_shape). */
+struct OutputShape {
+  std::array<int64_t, 3> dims{};  ///< {batch, out_steps, filters} or {batch, filters, out_steps} per data_format
+  size_t count = 0;               ///< number of floats: the product of dims
+};
+
+/** @brief Zeros added before and after an input (conv1d_padding_amounts). */
+struct PaddingAmounts {
+  int64_t left = 0;   ///< zeros before the first step
+  int64_t right = 0;  ///< zeros after the last step
+};
+
+/** @brief Inclusive bounds of an integer parameter (conv1d_param_bounds). */
+struct Bounds {
+  int64_t lower = 0;  ///< smallest accepted value
+  int64_t upper = 0;  ///< largest accepted value
+};
+
+/** @brief The loaded library's version number, major*10000 + minor*100 + patch. */
+inline unsigned version_number() { return conv1d_version_number(); }
+
+/** @brief The loaded library's version as "major.minor.patch". */
+inline std::string version_string() { return conv1d_version_string(); }
+
+/** @brief The best instruction set this CPU offers the kernels, before any CONV1D_MAX_ISA cap. */
+inline Isa cpu_isa() { return static_cast<Isa>(conv1d_cpu_isa()); }
+
+/**
+ * @brief The fixed English description of a status.
+ * @param status any value
+ * @return the text of conv1d_status_string ("unknown status" for values it does not know)
+ */
+inline std::string status_string(conv1d_status status) { return conv1d_status_string(status); }
+
+/**
+ * @brief The Keras name of an activation.
+ * @param activation an Activation
+ * @return its name, e.g. "relu"
+ * @throws Error with CONV1D_ERROR_INVALID_VALUE for a value the library does not know
+ */
+inline std::string activation_name(Activation activation) {
+  const char* name = conv1d_activation_name(static_cast<conv1d_activation>(activation));
+  if (!name) throw Error(CONV1D_ERROR_INVALID_VALUE, "unknown activation value " + std::to_string(int(activation)));
+  return name;
+}
+
+/**
+ * @brief The name of an algorithm.
+ * @param algorithm an Algorithm
+ * @return "auto", "reference", "direct" or "gemm"
+ * @throws Error with CONV1D_ERROR_INVALID_VALUE for a value the library does not know
+ */
+inline std::string algorithm_name(Algorithm algorithm) {
+  const char* name = conv1d_algorithm_name(static_cast<conv1d_algorithm>(algorithm));
+  if (!name) throw Error(CONV1D_ERROR_INVALID_VALUE, "unknown algorithm value " + std::to_string(int(algorithm)));
+  return name;
+}
+
+/**
+ * @brief Inclusive bounds of an integer parameter.
+ * @param param a conv1d_param taking an integer
+ * @return its bounds
+ * @throws Error as conv1d_param_bounds fails (unknown parameter, or one that takes a string)
+ */
+inline Bounds param_bounds(conv1d_param param) {
+  Bounds b;
+  detail::check(conv1d_param_bounds(param, &b.lower, &b.upper));
+  return b;
+}
+
+/**
+ * @brief A Keras Conv1D layer: owns one conv1d_layer handle.
+ *
+ * Move-only. A default-constructed or moved-from Layer holds no handle;
+ * calling a member on it throws Error with CONV1D_ERROR_NULL_POINTER.
+ * Every member that fails throws Error and leaves the layer as it was.
+ *
+ * Each typed accessor is one call of the generic set_int / set_string /
+ * get_int / get_string for its conv1d_param, so a parameter added to
+ * conv1d.h is usable through those at once.
+ */
+class Layer {
+ public:
+  /** @brief A Layer that holds no handle. */
+  Layer() noexcept = default;
+
+  /**
+   * @brief keras.layers.Conv1D(filters, kernel_size) with every other argument at its Keras default.
+   * @param filters     number of output channels, > 0
+   * @param kernel_size taps of the kernel, > 0
+   * @throws Error as conv1d_create fails (bad sizes, an invalid environment)
+   */
+  Layer(int64_t filters, int64_t kernel_size) { detail::check(conv1d_create(filters, kernel_size, &handle_)); }
+
+  /**
+   * @brief Takes ownership of a handle made by conv1d_create (or NULL).
+   * @param handle the handle; this Layer destroys it
+   */
+  explicit Layer(conv1d_layer* handle) noexcept : handle_(handle) {}
+
+  /** @brief Destroys the handle, if any. */
+  ~Layer() { conv1d_destroy(handle_); }
+
+  Layer(const Layer&) = delete;             ///< Not copyable: the C API has no copy.
+  Layer& operator=(const Layer&) = delete;  ///< Not copyable: the C API has no copy.
+
+  /**
+   * @brief Takes the other layer's handle; the other holds none afterwards.
+   * @param other the layer to move from
+   */
+  Layer(Layer&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+
+  /**
+   * @brief Destroys this layer's handle and takes the other's.
+   * @param other the layer to move from; it holds no handle afterwards
+   * @return this layer
+   */
+  Layer& operator=(Layer&& other) noexcept {
+    if (this != &other) {
+      conv1d_destroy(handle_);
+      handle_ = std::exchange(other.handle_, nullptr);
+    }
+    return *this;
+  }
+
+  /**
+   * @brief Exchanges the handles of two layers.
+   * @param a one layer
+   * @param b the other
+   */
+  friend void swap(Layer& a, Layer& b) noexcept { std::swap(a.handle_, b.handle_); }
+
+  /** @brief The handle, for calls to the C API; still owned by this Layer. */
+  conv1d_layer* get() const noexcept { return handle_; }
+
+  /** @brief Gives up ownership: returns the handle (the caller must conv1d_destroy it) and holds none. */
+  conv1d_layer* release() noexcept { return std::exchange(handle_, nullptr); }
+
+  /** @brief Whether this Layer holds a handle. */
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+  /** @name Generic parameter access (any conv1d_param)
+   *  @{ */
+
+  /**
+   * @brief conv1d_set_int.
+   * @param param the parameter
+   * @param value the integer or enum value
+   * @return this layer
+   */
+  Layer& set_int(conv1d_param param, int64_t value) {
+    detail::check(conv1d_set_int(handle_, param, value));
+    return *this;
+  }
+
+  /**
+   * @brief conv1d_set_double.
+   * @param param the parameter
+   * @param value the value
+   * @return this layer
+   */
+  Layer& set_double(conv1d_param param, double value) {
+    detail::check(conv1d_set_double(handle_, param, value));
+    return *this;
+  }
+
+  /**
+   * @brief conv1d_set_string: a Keras name or the JSON of a serialized Keras object.
+   * @param param the parameter
+   * @param value the text (without NUL characters)
+   * @return this layer
+   */
+  Layer& set_string(conv1d_param param, const std::string& value) {
+    detail::check(conv1d_set_string(handle_, param, detail::c_string(value)));
+    return *this;
+  }
+
+  /**
+   * @brief conv1d_get_int.
+   * @param param the parameter
+   * @return its value
+   */
+  int64_t get_int(conv1d_param param) const {
+    int64_t value = 0;
+    detail::check(conv1d_get_int(handle_, param, &value));
+    return value;
+  }
+
+  /**
+   * @brief conv1d_get_double.
+   * @param param the parameter
+   * @return its value
+   */
+  double get_double(conv1d_param param) const {
+    double value = 0;
+    detail::check(conv1d_get_double(handle_, param, &value));
+    return value;
+  }
+
+  /**
+   * @brief conv1d_get_string, sized automatically.
+   * @param param the parameter
+   * @return its Keras spelling, or the JSON of an initializer
+   */
+  std::string get_string(conv1d_param param) const {
+    return detail::read_string([&](char* buffer, size_t capacity, size_t* needed) {
+      return conv1d_get_string(handle_, param, buffer, capacity, needed);
+    });
+  }
+
+  /** @} */
+
+  /** @name Geometry (Keras filters, kernel_size, strides, dilation_rate, groups, padding, data_format, use_bias)
+   *  @{ */
+
+  /** @brief [filters] @return the number of filters */
+  int64_t filters() const { return get_int(CONV1D_PARAM_FILTERS); }
+  /** @brief [filters]; fixed after build. @param value > 0 @return this layer */
+  Layer& set_filters(int64_t value) { return set_int(CONV1D_PARAM_FILTERS, value); }
+
+  /** @brief [kernel_size] @return the kernel size */
+  int64_t kernel_size() const { return get_int(CONV1D_PARAM_KERNEL_SIZE); }
+  /** @brief [kernel_size]; fixed after build. @param value > 0 @return this layer */
+  Layer& set_kernel_size(int64_t value) { return set_int(CONV1D_PARAM_KERNEL_SIZE, value); }
+
+  /** @brief [strides] @return the stride */
+  int64_t strides() const { return get_int(CONV1D_PARAM_STRIDES); }
+  /** @brief [strides]; > 1 excludes dilation_rate > 1. @param value > 0 @return this layer */
+  Layer& set_strides(int64_t value) { return set_int(CONV1D_PARAM_STRIDES, value); }
+
+  /** @brief [dilation_rate] @return the dilation rate */
+  int64_t dilation_rate() const { return get_int(CONV1D_PARAM_DILATION_RATE); }
+  /** @brief [dilation_rate]; > 1 excludes strides > 1. @param value > 0 @return this layer */
+  Layer& set_dilation_rate(int64_t value) { return set_int(CONV1D_PARAM_DILATION_RATE, value); }
+
+  /** @brief [groups] @return the number of groups */
+  int64_t groups() const { return get_int(CONV1D_PARAM_GROUPS); }
+  /** @brief [groups]; must divide filters (and the input channels at build); fixed after build.
+   *  @param value > 0 @return this layer */
+  Layer& set_groups(int64_t value) { return set_int(CONV1D_PARAM_GROUPS, value); }
+
+  /** @brief [padding] @return the padding mode */
+  Padding padding() const { return static_cast<Padding>(get_int(CONV1D_PARAM_PADDING)); }
+  /** @brief [padding] @param value the mode @return this layer */
+  Layer& set_padding(Padding value) { return set_int(CONV1D_PARAM_PADDING, static_cast<int64_t>(value)); }
+  /** @brief [padding] by Keras name. @param name "valid", "same" or "causal", any case @return this layer */
+  Layer& set_padding(const std::string& name) { return set_string(CONV1D_PARAM_PADDING, name); }
+
+  /** @brief [data_format] @return the tensor layout */
+  DataFormat data_format() const { return static_cast<DataFormat>(get_int(CONV1D_PARAM_DATA_FORMAT)); }
+  /** @brief [data_format] @param value the layout @return this layer */
+  Layer& set_data_format(DataFormat value) { return set_int(CONV1D_PARAM_DATA_FORMAT, static_cast<int64_t>(value)); }
+  /** @brief [data_format] by Keras name. @param name "channels_last" or "channels_first", any case
+   *  @return this layer */
+  Layer& set_data_format(const std::string& name) { return set_string(CONV1D_PARAM_DATA_FORMAT, name); }
+
+  /** @brief [use_bias] @return whether the layer adds a bias */
+  bool use_bias() const { return get_int(CONV1D_PARAM_USE_BIAS) != 0; }
+  /** @brief [use_bias]; fixed after build. @param value whether to add a bias @return this layer */
+  Layer& set_use_bias(bool value) { return set_int(CONV1D_PARAM_USE_BIAS, value ? 1 : 0); }
+
+  /** @brief Input channels of a built layer, else 0 (read-only). @return the channel count */
+  int64_t in_channels() const { return get_int(CONV1D_PARAM_IN_CHANNELS); }
+
+  /** @} */
+
+  /** @name Activation and weight creation (Keras activation, kernel_initializer, bias_initializer)
+   *  @{ */
+
+  /** @brief [activation] @return the activation */
+  Activation activation() const { return static_cast<Activation>(get_int(CONV1D_PARAM_ACTIVATION)); }
+  /** @brief [activation] @param value the activation @return this layer */
+  Layer& set_activation(Activation value) { return set_int(CONV1D_PARAM_ACTIVATION, static_cast<int64_t>(value)); }
+  /** @brief [activation] by Keras name (case-sensitive, as in Keras). @param name e.g. "relu", "swish"
+   *  @return this layer */
+  Layer& set_activation(const std::string& name) { return set_string(CONV1D_PARAM_ACTIVATION, name); }
+
+  /** @brief [kernel_initializer] @return the initializer's Keras JSON */
+  std::string kernel_initializer() const { return get_string(CONV1D_PARAM_KERNEL_INITIALIZER); }
+  /** @brief [kernel_initializer] @param name_or_json a Keras name ("he_normal") or serialized JSON
+   *  @return this layer */
+  Layer& set_kernel_initializer(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_KERNEL_INITIALIZER, name_or_json);
+  }
+
+  /** @brief [bias_initializer] @return the initializer's Keras JSON */
+  std::string bias_initializer() const { return get_string(CONV1D_PARAM_BIAS_INITIALIZER); }
+  /** @brief [bias_initializer] @param name_or_json a Keras name, serialized JSON, or "null" (glorot_uniform, as
+   *  Keras' None) @return this layer */
+  Layer& set_bias_initializer(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_BIAS_INITIALIZER, name_or_json);
+  }
+
+  /** @brief Seed for initializers that have none. @return the seed, or -1 for random */
+  int64_t seed() const { return get_int(CONV1D_PARAM_SEED); }
+  /** @brief Seed for initializers that have none. @param value >= 0, or -1 for random @return this layer */
+  Layer& set_seed(int64_t value) { return set_int(CONV1D_PARAM_SEED, value); }
+
+  /** @} */
+
+  /** @name Execution (not part of the Keras config)
+   *  @{ */
+
+  /** @brief The algorithm forced on the layer, or Algorithm::auto_. @return the algorithm */
+  Algorithm algorithm() const { return static_cast<Algorithm>(get_int(CONV1D_PARAM_ALGORITHM)); }
+  /** @brief Forces an algorithm, or auto_. @param value the algorithm @return this layer */
+  Layer& set_algorithm(Algorithm value) { return set_int(CONV1D_PARAM_ALGORITHM, static_cast<int64_t>(value)); }
+  /** @brief Forces an algorithm by name. @param name "auto", "reference", "direct" or "gemm" @return this layer */
+  Layer& set_algorithm(const std::string& name) { return set_string(CONV1D_PARAM_ALGORITHM, name); }
+
+  /** @brief Whether each new plan is printed to stderr. @return the flag */
+  bool verbose() const { return get_int(CONV1D_PARAM_VERBOSE) != 0; }
+  /** @brief Print each new plan to stderr. @param value the flag @return this layer */
+  Layer& set_verbose(bool value) { return set_int(CONV1D_PARAM_VERBOSE, value ? 1 : 0); }
+
+  /** @brief Threads one forward call may use. @return the count, 0 meaning all cores */
+  int64_t num_threads() const { return get_int(CONV1D_PARAM_NUM_THREADS); }
+  /** @brief Threads one forward call may use. @param value 0 (all cores) to 4096 @return this layer */
+  Layer& set_num_threads(int64_t value) { return set_int(CONV1D_PARAM_NUM_THREADS, value); }
+
+  /** @brief The highest instruction set the kernels may use. @return the cap */
+  Isa max_isa() const { return static_cast<Isa>(get_int(CONV1D_PARAM_MAX_ISA)); }
+  /** @brief Caps the kernels' instruction set. @param value the cap @return this layer */
+  Layer& set_max_isa(Isa value) { return set_int(CONV1D_PARAM_MAX_ISA, static_cast<int64_t>(value)); }
+  /** @brief Caps the kernels' instruction set by name. @param name "scalar", "avx2" or "avx512"
+   *  @return this layer */
+  Layer& set_max_isa(const std::string& name) { return set_string(CONV1D_PARAM_MAX_ISA, name); }
+
+  /** @brief Whether auto times the candidates instead of using the cost model. @return the flag */
+  bool find() const { return get_int(CONV1D_PARAM_FIND) != 0; }
+  /** @brief With auto, time the candidates once per (batch, steps) and keep the fastest.
+   *  @param value the flag @return this layer */
+  Layer& set_find(bool value) { return set_int(CONV1D_PARAM_FIND, value ? 1 : 0); }
+
+  /** @} */
+
+  /** @name Identity (Keras name)
+   *  @{ */
+
+  /** @brief [name] @return the layer's name */
+  std::string name() const { return get_string(CONV1D_PARAM_NAME); }
+  /** @brief [name] @param value non-empty, without '/' @return this layer */
+  Layer& set_name(const std::string& value) { return set_string(CONV1D_PARAM_NAME, value); }
+
+  /** @} */
+
+  /** @name Weights
+   *  @{ */
+
+  /**
+   * @brief Creates the weights with the layer's initializers, as Keras' build().
+   *        Building again re-initializes them.
+   * @param in_channels input channels, divisible by groups
+   * @return this layer
+   */
+  Layer& build(int64_t in_channels) {
+    detail::check(conv1d_build(handle_, in_channels));
+    return *this;
+  }
+
+  /** @brief Lengths of the kernel and bias of a built layer. @return the lengths */
+  WeightSizes weight_sizes() const {
+    WeightSizes sizes;
+    detail::check(conv1d_weight_sizes(handle_, &sizes.kernel, &sizes.bias));
+    return sizes;
+  }
+
+  /**
+   * @brief Sets the weights in Keras layout (copied). On an unbuilt layer the
+   *        kernel's length determines in_channels and builds the layer.
+   * @param kernel exactly kernel_size * in_channels/groups * filters values
+   * @param bias   exactly filters values with use_bias, empty without
+   * @return this layer
+   */
+  Layer& set_weights(Span<const float> kernel, Span<const float> bias = {}) {
+    const float* bias_data = bias.empty() ? nullptr : bias.data();
+    detail::check(conv1d_set_weights(handle_, kernel.data(), kernel.size(), bias_data, bias.size()));
+    return *this;
+  }
+
+  /**
+   * @brief set_weights with pointers and lengths, as conv1d_set_weights.
+   * @param kernel     the kernel values
+   * @param kernel_len number of kernel values
+   * @param bias       the bias values, or NULL without use_bias
+   * @param bias_len   number of bias values (0 without use_bias)
+   * @return this layer
+   */
+  Layer& set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
+    return set_weights(Span<const float>(kernel, kernel_len), Span<const float>(bias, bias_len));
+  }
+
+  /**
+   * @brief set_weights from braced lists, e.g. `layer.set_weights({1.0f, -1.0f}, {0.5f})`.
+   * @param kernel the kernel values
+   * @param bias   the bias values; empty without use_bias
+   * @return this layer
+   */
+  Layer& set_weights(std::initializer_list<float> kernel, std::initializer_list<float> bias = {}) {
+    return set_weights(Span<const float>(kernel.begin(), kernel.size()), Span<const float>(bias.begin(), bias.size()));
+  }
+
+  /**
+   * @brief set_weights from a Weights value, such as one weights() returned.
+   * @param weights kernel and bias
+   * @return this layer
+   */
+  Layer& set_weights(const Weights& weights) { return set_weights(weights.kernel, weights.bias); }
+
+  /** @brief A copy of the weights in Keras layout. @return kernel and bias (empty without use_bias) */
+  Weights weights() const {
+    const WeightSizes sizes = weight_sizes();
+    Weights w;
+    w.kernel.resize(sizes.kernel);
+    w.bias.resize(sizes.bias);
+    get_weights(w.kernel, w.bias);
+    return w;
+  }
+
+  /**
+   * @brief Copies the weights into caller buffers.
+   * @param kernel at least weight_sizes().kernel floats
+   * @param bias   at least weight_sizes().bias floats, or empty to skip the bias
+   */
+  void get_weights(Span<float> kernel, Span<float> bias = {}) const {
+    float* bias_data = bias.empty() ? nullptr : bias.data();
+    detail::check(conv1d_get_weights(handle_, kernel.data(), kernel.size(), bias_data, bias.size()));
+  }
+
+  /** @} */
+
+  /** @name Shapes
+   *  @{ */
+
+  /**
+   * @brief Output length for an input of `steps` steps.
+   * @param steps input length, > 0
+   * @return the number of output steps
+   */
+  int64_t output_steps(int64_t steps) const {
+    int64_t out = 0;
+    detail::check(conv1d_output_steps(handle_, steps, &out));
+    return out;
+  }
+
+  /**
+   * @brief Zeros added before and after an input of `steps` steps.
+   * @param steps input length, > 0
+   * @return the pad amounts
+   */
+  PaddingAmounts padding_amounts(int64_t steps) const {
+    PaddingAmounts pads;
+    detail::check(conv1d_padding_amounts(handle_, steps, &pads.left, &pads.right));
+    return pads;
+  }
+
+  /**
+   * @brief Full output shape for an input of (batch, steps), in the layer's data format.
+   * @param batch input batch, > 0
+   * @param steps input length, > 0
+   * @return the three dimensions and their product
+   */
+  OutputShape output_shape(int64_t batch, int64_t steps) const {
+    OutputShape shape;
+    detail::check(conv1d_output_shape(handle_, batch, steps, shape.dims.data(), &shape.count));
+    return shape;
+  }
+
+  /** @} */
+
+  /** @name Running
+   *  @{ */
+
+  /**
+   * @brief Forward pass into a caller buffer.
+   * @param x        input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @param y        output, at least output_shape(batch, steps).count floats; must not overlap x
+   */
+  void forward(Span<const float> x, int64_t batch, int64_t steps, int64_t channels, Span<float> y) const {
+    detail::check(conv1d_forward(handle_, x.data(), x.size(), batch, steps, channels, y.data(), y.size()));
+  }
+
+  /**
+   * @brief Forward pass into a new vector.
+   * @param x        input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @return the output, output_shape(batch, steps).count floats
+   */
+  std::vector<float> forward(Span<const float> x, int64_t batch, int64_t steps, int64_t channels) const {
+    std::vector<float> y(output_shape(batch, steps).count);
+    forward(x, batch, steps, channels, y);
+    return y;
+  }
+
+  /**
+   * @brief The algorithm that runs for inputs of (batch, steps) (plans and caches it under auto).
+   * @param batch batch size, > 0
+   * @param steps input length, > 0
+   * @return the algorithm
+   */
+  Algorithm query_algorithm(int64_t batch, int64_t steps) const {
+    conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
+    detail::check(conv1d_query_algorithm(handle_, batch, steps, &algorithm));
+    return static_cast<Algorithm>(algorithm);
+  }
+
+  /**
+   * @brief The line describing the plan for (batch, steps): algorithm, kernel,
+   *        instruction set, threads and why (what CONV1D_VERBOSE prints).
+   * @param batch batch size, > 0
+   * @param steps input length, > 0
+   * @return the line
+   */
+  std::string describe_plan(int64_t batch, int64_t steps) const {
+    return detail::read_string([&](char* buffer, size_t capacity, size_t* needed) {
+      return conv1d_describe_plan(handle_, batch, steps, buffer, capacity, needed);
+    });
+  }
+
+  /** @} */
+
+  // The training API (conv1d_backward; the regularizer, constraint and LoRA
+  // parameters) lands in conv1d.h separately. It belongs here the same way:
+  // const members taking Spans with a vector-returning overload, and one
+  // typed accessor per new conv1d_param over set_string / set_double.
+
+ private:
+  conv1d_layer* handle_ = nullptr;
+};
+
+}  // namespace conv1d
+
+#endif  // CONV1D_CONV1D_HPP
