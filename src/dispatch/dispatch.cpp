@@ -339,16 +339,11 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t x_count = static_cast<size_t>(p.batch * p.in_steps * p.in_channels);
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
   // Per-thread scratch, reused across calls (slot 3).
-  const BackwardLayout layout = backward_layout(p);
   ScratchSplit scratch(3);
   const size_t xt_i = scratch.want(first && dw ? x_count : 0), dzt_i = scratch.want(first && need_nwc ? z_count : 0),
                dxt_i = scratch.want(first && data_nwc ? x_count : 0);
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
-  const size_t sx_i =
-      scratch.want(weights_tiles && !layout.x_in_place ? static_cast<size_t>(layout.padded * p.in_channels) : 0);
-  const size_t sz_i =
-      scratch.want(weights_tiles && !layout.dz_in_place ? static_cast<size_t>(layout.total * p.filters) : 0);
   scratch.allocate();
   float* xt = scratch.get(xt_i);
   float* dzt = scratch.get(dzt_i);
@@ -388,10 +383,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   }
   if (weights_tiles) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
-    const float *xp = nullptr, *dzp = nullptr;
-    backward_stage(p, layout, x_nwc, dz_nwc, scratch.get(sx_i), scratch.get(sz_i), &xp, &dzp);
     parallel_for(k.weight_tiles(p), plan.weights.threads,
-                 [&](int64_t b, int64_t e) { k.weight_tiles_run(p, xp, dzp, dw, layout.total, b, e); });
+                 [&](int64_t b, int64_t e) { k.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
   } else if (dw && !weights_gemm) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,

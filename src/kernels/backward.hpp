@@ -58,10 +58,10 @@ void backward_direct_groups(const ConvProblem& p, int64_t begin, int64_t end, in
 
 using BackwardRunFn = void (*)(const ConvProblem& p, const float* a, const float* b, float* out, int64_t begin,
                                int64_t end);
-// Register-tiled dW over the rows of backward_layout(): xp and dzp staged
-// by backward_stage, `total` rows; tiles [begin, end) of weight_tiles(p).
-using WeightTilesFn = void (*)(const ConvProblem& p, const float* xp, const float* dzp, float* dw, int64_t total,
-                               int64_t begin, int64_t end);
+// Register-tiled dW on channels_last x and dz, read in place; tiles
+// [begin, end) of weight_tiles(p), each owning its part of dw.
+using WeightTilesFn = void (*)(const ConvProblem& p, const float* x, const float* dz, float* dw, int64_t begin,
+                               int64_t end);
 // One ISA's direct backward: data(p, dz, w, dx, ...) and weights(p, x, dz, dw, ...)
 // loops over blocks of groups; SIMD ISAs also have the tiled dW kernel.
 struct BackwardKernels {
