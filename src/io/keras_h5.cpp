@@ -304,16 +304,9 @@ WeightArray read_dataset(hid_t dset, const std::string& origin) {
     if (rc >= 0)
       for (size_t i = 0; i < count; ++i) out.data[i] = bfloat16_to_float(bits[i]);
   } else if (info.type_class == H5T_FLOAT) {
-    if (info.type_size <= sizeof(float)) {
-      // float16 and float32: HDF5 converts exactly.
-      rc = H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data.data());
-    } else {
-      // Wider floats are read as double and rounded here, as numpy's astype
-      // does (HDF5's own conversion would clamp overflows instead of inf).
-      std::vector<double> wide(count);
-      rc = H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, wide.data());
-      for (size_t i = 0; i < count; ++i) out.data[i] = static_cast<float>(wide[i]);
-    }
+    // HDF5 converts any float type to float32, rounding to nearest as a C
+    // cast does (overflow gives inf, as numpy's astype).
+    rc = H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data.data());
   } else {
     fail(CONV1D_ERROR_UNSUPPORTED, origin + " holds " + class_name(info.type_class) + " data of " +
                                        std::to_string(info.type_size) +
