@@ -10,7 +10,6 @@
 
 #if defined(CONV1D_HAVE_HDF5)
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #endif
 
 namespace conv1d {
@@ -37,9 +36,9 @@ namespace {
 // The ZIP entry Keras writes the weights of a .keras archive to.
 constexpr const char* kWeightsEntry = "model.weights.h5";
 
-// HDF5 calls are serialized (its high-level library is not thread-safe even
-// in thread-safe builds), and HDF5 is kept from printing its error stack to
-// stderr while this library uses it: failures become statuses and messages.
+// HDF5 calls are serialized (HDF5 may be built without thread safety), and
+// HDF5 is kept from printing its error stack to stderr while this library
+// uses it: failures become statuses and messages.
 class Hdf5Session {
  public:
   Hdf5Session() : lock_(mutex()) {
@@ -114,6 +113,35 @@ class Handle {
   hid_t id_ = -1;
   herr_t (*close_)(hid_t) = nullptr;
 };
+
+// A read-only HDF5 file image that HDF5 uses in place. These callbacks for
+// the core driver hand HDF5 the caller's buffer instead of copies, and never
+// free it: every "allocation" of the image's size is that buffer, and every
+// "copy" is one onto itself. (HDF5's H5LTopen_file_image does the same with
+// H5LT_FILE_IMAGE_DONT_COPY, but it leaks its bookkeeping on every open:
+// HDF5 issue #827.)
+struct FileImage {
+  void* data;
+  size_t size;
+};
+
+void* image_malloc(size_t size, H5FD_file_image_op_t, void* udata) {
+  auto* image = static_cast<FileImage*>(udata);
+  return size == image->size ? image->data : nullptr;
+}
+
+void* image_memcpy(void* dest, const void* src, size_t size, H5FD_file_image_op_t, void*) {
+  if (dest != src) std::memcpy(dest, src, size);
+  return dest;
+}
+
+void* image_realloc(void*, size_t, H5FD_file_image_op_t, void*) { return nullptr; }  // read-only
+
+herr_t image_free(void*, H5FD_file_image_op_t, void*) { return 0; }  // the caller owns it
+
+void* udata_copy(void* udata) { return udata; }
+
+herr_t udata_free(void*) { return 0; }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -408,10 +436,9 @@ class Reader {
       infos.push_back(inspect(d.get(), rel + " in " + where_));
     }
     e.first_shape = infos[0].shape;
-    const bool kernel = infos[0].shape.size() == 3 && infos[0].numeric_float();
-    const bool bias = e.datasets.size() == 1 || (e.datasets.size() == 2 && infos[1].shape.size() == 1 &&
-                                                 infos[1].numeric_float() && infos[1].shape[0] == infos[0].shape[2]);
-    e.conv_like = kernel && bias;
+    if (infos[0].shape.size() != 3 || !infos[0].numeric_float()) return;  // no Conv1D kernel
+    e.conv_like = e.datasets.size() == 1 || (e.datasets.size() == 2 && infos[1].shape.size() == 1 &&
+                                             infos[1].numeric_float() && infos[1].shape[0] == infos[0].shape[2]);
   }
 
   static herr_t collect_vars(hid_t, const char* name, const H5L_info_t* info, void* data) {
@@ -525,6 +552,7 @@ KerasVariables read_keras_weights(const std::string& path, const char* key) {
 
   Hdf5Session session;
   std::vector<unsigned char> image;  // a .keras archive's model.weights.h5; outlives the HDF5 file
+  FileImage udata{nullptr, 0};
   Handle h5;
   std::string where;
   if (looks_like_zip(magic, n)) {
@@ -544,10 +572,16 @@ KerasVariables read_keras_weights(const std::string& path, const char* key) {
     }
     image = zip.read(*entry);
     where = std::string(kWeightsEntry) + " in '" + path + "'";
-    // The image is used in place: no copy, and HDF5 never frees it.
-    h5 = Handle(
-        H5LTopen_file_image(image.data(), image.size(), H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
-        H5Fclose);
+    // The core driver reads the image in memory, in place (see FileImage).
+    udata = FileImage{image.data(), image.size()};
+    H5FD_file_image_callbacks_t callbacks = {image_malloc, image_memcpy, image_realloc, image_free,
+                                             udata_copy,   udata_free,   &udata};
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (!fapl.valid() || H5Pset_fapl_core(fapl.get(), 1 << 16, false) < 0 ||
+        H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0 ||
+        H5Pset_file_image(fapl.get(), image.data(), image.size()) < 0)
+      fail(CONV1D_ERROR_INTERNAL, "cannot set up HDF5 to read " + where + " from memory" + hdf5_detail());
+    h5 = Handle(H5Fopen(where.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
     if (!h5.valid()) fail(CONV1D_ERROR_PARSE, where + " is not a valid HDF5 file" + hdf5_detail());
   } else {
     where = "'" + path + "'";

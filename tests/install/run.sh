@@ -48,7 +48,7 @@ if [[ "$flags" != *"-I$prefix/"* || "$flags" != *"-L$prefix/"* ]]; then
 fi
 
 # A static link's flags (Libs.private) must resolve too, whatever the
-# library was built with (HDF5 adds -lhdf5_hl -lhdf5).
+# library was built with (HDF5 adds -lhdf5 and zlib -lz).
 static_flags="$(pkg-config --static --libs conv1d)"
 echo "== pkg-config --static --libs conv1d: $static_flags"
 
