@@ -13,6 +13,7 @@
  *   conv1d_set_int / conv1d_set_string / conv1d_set_double  (Keras arguments)
  *   conv1d_build(layer, in_channels)        weights from the initializers
  *     or conv1d_set_weights(layer, ...)     weights in Keras layout
+ *     or conv1d_load_weights_keras(layer, path, key)  weights from a Keras file
  *   conv1d_forward(layer, x, ..., y, ...)   as many times as wanted
  *   conv1d_destroy(layer)
  *
