@@ -16,8 +16,6 @@ namespace conv1d {
 
 #if !defined(CONV1D_HAVE_HDF5)
 
-bool keras_files_supported() { return false; }
-
 KerasVariables read_keras_weights(const std::string& path, const char*) {
   const InputFile file(path);  // a missing or unreadable file is still an I/O error
   fail(CONV1D_ERROR_UNSUPPORTED,
@@ -28,8 +26,6 @@ KerasVariables read_keras_weights(const std::string& path, const char*) {
 }
 
 #else
-
-bool keras_files_supported() { return true; }
 
 namespace {
 

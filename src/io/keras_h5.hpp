@@ -29,7 +29,4 @@ struct KerasVariables {
 // (built without HDF5, a non-float dtype, a compressed ZIP entry).
 KerasVariables read_keras_weights(const std::string& path, const char* key);
 
-// Whether this build reads .keras / .h5 files (HDF5 was found).
-bool keras_files_supported();
-
 }  // namespace conv1d
