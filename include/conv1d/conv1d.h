@@ -31,7 +31,7 @@
  *
  * Threads: a built layer is read-only to conv1d_forward, conv1d_backward and the query
  * functions, so any number of threads may run one layer at once. Calls that
- * change a layer (set, build, set_weights, destroy) must not run concurrently
+ * change a layer (set, build, set_weights, load, destroy) must not run concurrently
  * with any other call on the same layer.
  *
  * ABI: values of every enum below are explicit and never renumbered; new
@@ -512,7 +512,7 @@ CONV1D_API conv1d_isa conv1d_cpu_isa(void);
  *  nothing gives CONV1D_ERROR_UNKNOWN_NAME, and NULL with several candidates
  *  or a key matching several layers CONV1D_ERROR_INVALID_VALUE; the message
  *  lists the candidates with their shapes. The full path never matches more
- *  than one layer.
+ *  than one layer. An empty key gives CONV1D_ERROR_INVALID_VALUE.
  *
  *  On an unbuilt layer the kernel's shape (kernel_size, in_channels/groups,
  *  filters) sets in_channels and builds the layer. On a built one the shapes
