@@ -11,32 +11,15 @@
 #include "dispatch/cpu.hpp"
 #include "errors.hpp"
 #include "keras_json.hpp"
+#include "handle.hpp"
 #include "layer.hpp"
 
-struct conv1d_layer {
-  conv1d_layer(int64_t filters, int64_t kernel_size) : impl(filters, kernel_size) {}
-  conv1d::Layer impl;
-};
-
 using conv1d::fail;
+using conv1d::get;
 using conv1d::guard;
+using conv1d::need;
 
 namespace {
-
-const conv1d::Layer& get(const conv1d_layer* layer) {
-  if (!layer) fail(CONV1D_ERROR_NULL_POINTER, "layer is NULL");
-  return layer->impl;
-}
-
-conv1d::Layer& get(conv1d_layer* layer) {
-  if (!layer) fail(CONV1D_ERROR_NULL_POINTER, "layer is NULL");
-  return layer->impl;
-}
-
-template <class T>
-void need(const T* p, const char* name) {
-  if (!p) fail(CONV1D_ERROR_NULL_POINTER, std::string(name) + " is NULL");
-}
 
 // Copies s with its NUL into buffer, or fails leaving buffer untouched.
 void copy_out(const std::string& s, char* buffer, size_t capacity, size_t* needed) {

@@ -577,6 +577,12 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
 }
 
 void Layer::build(int64_t in_channels) {
+  LayerConfig next = cfg_;
+  Weights w = initial_weights(in_channels, next);
+  install(std::move(w), std::move(next));
+}
+
+Layer::Weights Layer::initial_weights(int64_t in_channels, LayerConfig& next) const {
   if (in_channels <= 0) {
     fail(CONV1D_ERROR_INVALID_SIZE, "in_channels must be positive; received in_channels=" + str(in_channels));
   }
@@ -604,12 +610,8 @@ void Layer::build(int64_t in_channels) {
   if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
   // Rebuilding starts from fresh weights; lora_rank set before build enables LoRA now, as Keras' build() does.
   Weights w{in_channels, std::move(kernel), std::move(bias), {}, {}};
-  if (cfg_.lora_rank > 0) {
-    LayerConfig next = cfg_;
-    enable_lora(next, w, cfg_.lora_rank);
-    return install(std::move(w), std::move(next));
-  }
-  install(std::move(w));
+  if (cfg_.lora_rank > 0) enable_lora(next, w, cfg_.lora_rank);
+  return w;
 }
 
 void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
@@ -1170,6 +1172,112 @@ void Layer::lora_merge() {
   next.has_lora_alpha = false;
   next.lora_alpha = 0.0;
   install(std::move(w), std::move(next));
+}
+
+// ---- Weights from files -------------------------------------------------
+
+std::vector<int64_t> Layer::weight_shape(conv1d_weight which) const {
+  const size_t n = weight_size(which);  // checks built and `which`
+  if (n == 0) return {};
+  const int64_t cg = in_channels_ / cfg_.groups;
+  switch (which) {
+    case CONV1D_WEIGHT_KERNEL:
+      return kernel_shape();
+    case CONV1D_WEIGHT_BIAS:
+      return {cfg_.filters};
+    case CONV1D_WEIGHT_LORA_A:
+      return {cfg_.kernel_size, cg, cfg_.lora_rank};
+    default:
+      return {cfg_.lora_rank, cfg_.filters};
+  }
+}
+
+namespace {
+
+// "(3, 2, 4)" for a built layer, "(3, in_channels/groups, 4)" for an unbuilt one.
+std::string wanted_kernel(const LayerConfig& cfg, bool built, int64_t cg) {
+  return "(" + str(cfg.kernel_size) + ", " + (built ? str(cg) : std::string("in_channels/groups")) + ", " +
+         str(cfg.filters) + ")";
+}
+
+}  // namespace
+
+int64_t Layer::channels_from(const WeightArray& kernel) const {
+  const int64_t cg = kernel.shape[1];
+  if (cg <= 0)
+    fail(CONV1D_ERROR_LENGTH_MISMATCH,
+         kernel.origin + " has shape " + shape_string(kernel.shape) + ": a kernel needs at least one input channel");
+  if (cg > kMaxDim / cfg_.groups)
+    fail(CONV1D_ERROR_SIZE_OVERFLOW,
+         kernel.origin + " has shape " + shape_string(kernel.shape) + ", which implies too many input channels");
+  return cg * cfg_.groups;
+}
+
+void Layer::load_own_variables(std::vector<WeightArray> vars, size_t stored, const std::string& source) {
+  const size_t want = cfg_.use_bias ? 2 : 1;
+  if (stored != want || vars.size() != want) {
+    fail(CONV1D_ERROR_INVALID_VALUE,
+         "Layer '" + cfg_.name + "' expected " + std::to_string(want) + " variables (" +
+             (cfg_.use_bias ? "kernel and bias" : "the kernel, use_bias=0") + "), but " + source + " holds " +
+             std::to_string(stored) + (stored == 1 ? " variable" : " variables") +
+             (stored + 1 == want                ? " (no bias: was it saved with use_bias=False?)"
+              : stored == want + 1 && want == 1 ? " (a bias: was it saved with use_bias=True?)"
+                                                : ""));
+  }
+  WeightArray& k = vars[0];
+  const int64_t cg = built_ ? in_channels_ / cfg_.groups : 0;
+  if (k.shape.size() != 3 || k.shape[0] != cfg_.kernel_size || k.shape[2] != cfg_.filters ||
+      (built_ && k.shape[1] != cg)) {
+    fail(CONV1D_ERROR_LENGTH_MISMATCH, "the kernel " + k.origin + " has shape " + shape_string(k.shape) +
+                                           " but layer '" + cfg_.name + "' needs " + wanted_kernel(cfg_, built_, cg) +
+                                           " = (kernel_size, in_channels/groups, filters)");
+  }
+  const int64_t cin = built_ ? in_channels_ : channels_from(k);
+  if (cfg_.use_bias && vars[1].shape != std::vector<int64_t>{cfg_.filters}) {
+    fail(CONV1D_ERROR_LENGTH_MISMATCH, "the bias " + vars[1].origin + " has shape " + shape_string(vars[1].shape) +
+                                           " but layer '" + cfg_.name + "' needs (" + str(cfg_.filters) +
+                                           ",) = (filters,)");
+  }
+  LayerConfig next = cfg_;
+  Weights w = built_ ? weights() : Weights{cin, {}, {}, {}, {}};
+  w.kernel = std::move(k.data);
+  if (cfg_.use_bias) w.bias = std::move(vars[1].data);
+  if (!built_ && cfg_.lora_rank > 0) enable_lora(next, w, cfg_.lora_rank);
+  // Keras' load_own_variables resets both LoRA factors: the file's kernel is
+  // the merged one.
+  std::fill(w.lora_a.begin(), w.lora_a.end(), 0.0f);
+  std::fill(w.lora_b.begin(), w.lora_b.end(), 0.0f);
+  install(std::move(w), std::move(next));
+}
+
+void Layer::set_weight_array(conv1d_weight which, WeightArray a) {
+  if (which < CONV1D_WEIGHT_KERNEL || which > CONV1D_WEIGHT_LORA_B)
+    fail(CONV1D_ERROR_INVALID_VALUE,
+         "weight must be a conv1d_weight value (0..3); received " + str(static_cast<int64_t>(which)));
+  if (which == CONV1D_WEIGHT_KERNEL && !built_) {
+    if (a.shape.size() != 3 || a.shape[0] != cfg_.kernel_size || a.shape[2] != cfg_.filters)
+      fail(CONV1D_ERROR_LENGTH_MISMATCH,
+           a.origin + " has shape " + shape_string(a.shape) + " but the kernel of layer '" + cfg_.name + "' is " +
+               wanted_kernel(cfg_, false, 0) + " = (kernel_size, in_channels/groups, filters)");
+    LayerConfig next = cfg_;
+    Weights w = initial_weights(channels_from(a), next);
+    w.kernel = std::move(a.data);
+    return install(std::move(w), std::move(next));
+  }
+  if (!built_) {
+    fail(CONV1D_ERROR_NOT_BUILT, "layer '" + cfg_.name +
+                                     "' has no weights yet: load its kernel first, or call "
+                                     "conv1d_build or conv1d_set_weights");
+  }
+  const std::vector<int64_t> shape = weight_shape(which);
+  if (shape.empty()) {
+    fail(CONV1D_ERROR_INVALID_VALUE, std::string("layer '") + cfg_.name + "' has no " + weight_name(which) +
+                                         (which == CONV1D_WEIGHT_BIAS ? " (use_bias=0)" : " (LoRA is not enabled)"));
+  }
+  if (a.shape != shape)
+    fail(CONV1D_ERROR_LENGTH_MISMATCH, a.origin + " has shape " + shape_string(a.shape) + " but " + weight_name(which) +
+                                           " of layer '" + cfg_.name + "' is " + shape_string(shape));
+  set_weight(which, a.data.data(), a.data.size());
 }
 
 }  // namespace conv1d

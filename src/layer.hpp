@@ -13,6 +13,7 @@
 
 #include "config.hpp"
 #include "dispatch/dispatch.hpp"
+#include "io/array.hpp"
 #include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
 
@@ -52,6 +53,18 @@ class Layer {
                       uint32_t flags) const;
   void lora_merge();
 
+  // Weights with their shapes, from files (capi/files.cpp).
+  // Keras' load_own_variables: vars[0] is the kernel (k, C/G, F), vars[1] the
+  // bias (F,); `stored` is how many variables the file holds for the layer.
+  // An unbuilt layer is built from the kernel's shape; with LoRA on the
+  // factors are zeroed, as Keras does. `source` names the entry in messages.
+  void load_own_variables(std::vector<WeightArray> vars, size_t stored, const std::string& source);
+  // One weight whose shape must be its Keras shape; a kernel builds an unbuilt
+  // layer (in_channels from its shape, the bias from the initializer).
+  void set_weight_array(conv1d_weight which, WeightArray a);
+  // The Keras shape of a weight of a built layer (empty when absent).
+  std::vector<int64_t> weight_shape(conv1d_weight which) const;
+
   const LayerConfig& config() const { return cfg_; }
   // {batch, steps, channels}-independent output shape in the layer's layout.
   void output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const;
@@ -66,6 +79,9 @@ class Layer {
   // Validates a forward/backward input against the built layer; returns its float count.
   int64_t check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const;
   void require_unbuilt(const char* what) const;
+  // in_channels for an unbuilt layer from a kernel of shape (k, C/G, F) whose
+  // k and F are already checked.
+  int64_t channels_from(const WeightArray& kernel) const;
   // Replaces the configuration after validating it and repacking the
   // weights for it; drops cached plans. Nothing changes if it throws.
   void commit(const LayerConfig& next);
@@ -83,6 +99,9 @@ class Layer {
     std::vector<float> kernel, bias, lora_a, lora_b;
   };
   Weights weights() const;
+  // Fresh weights for in_channels from the initializers, as build() makes
+  // them (LoRA enabled in `next` when lora_rank is set).
+  Weights initial_weights(int64_t in_channels, LayerConfig& next) const;
   // Installs new weights (already validated) with cfg's LoRA scale: computes
   // the kernel the convolution uses and its packing first, so nothing
   // changes if that throws.

@@ -15,6 +15,7 @@
    conv1d_set_int / conv1d_set_string / conv1d_set_double  (Keras arguments)
    conv1d_build(layer, in_channels)        weights from the initializers
      or conv1d_set_weights(layer, ...)     weights in Keras layout
+     or conv1d_load_weights_keras(layer, path, key)  weights from a Keras file
    conv1d_forward(layer, x, ..., y, ...)   as many times as wanted
    conv1d_destroy(layer)
    @endverbatim
@@ -35,7 +36,7 @@
  *
  * Threads: a built layer is read-only to conv1d_forward, conv1d_backward and the query
  * functions, so any number of threads may run one layer at once. Calls that
- * change a layer (set, build, set_weights, destroy) must not run concurrently
+ * change a layer (set, build, set_weights, load, destroy) must not run concurrently
  * with any other call on the same layer.
  *
  * ABI: values of every enum below are explicit and never renumbered; new
@@ -114,11 +115,14 @@ typedef enum conv1d_status {
    *  'threshold' activation, which Keras cannot call without arguments, or an
    *  identity initializer on a rank-3 kernel). */
   CONV1D_ERROR_UNSUPPORTED = 15,
-  /** Malformed JSON or a config object Keras would not accept. */
+  /** Malformed JSON or a config object Keras would not accept; a malformed,
+   *  truncated or corrupt weight file. */
   CONV1D_ERROR_PARSE = 16,
   /** Memory could not be allocated. */
   CONV1D_ERROR_OUT_OF_MEMORY = 17,
-  /** A file could not be read or written (reserved: no 1.0 call does I/O). */
+  /** A file could not be opened, read or written (the message gives the path
+   *  and the system's reason). A file that was read but is malformed gives
+   *  CONV1D_ERROR_PARSE instead. */
   CONV1D_ERROR_IO = 18,
   /** A bug in the library; please report it with the message. */
   CONV1D_ERROR_INTERNAL = 19,
@@ -609,6 +613,80 @@ CONV1D_API conv1d_status conv1d_get_config(const conv1d_layer* layer, int wrappe
  *  CONV1D_MAX_ISA cap).
  *  @return the instruction-set level */
 CONV1D_API conv1d_isa conv1d_cpu_isa(void);
+
+/* ---- Keras weight files ---------------------------------------------- */
+
+/** Load a layer's kernel and bias from a file Keras wrote, as Keras'
+ *  load_own_variables does. `path` may be
+ *  - a Keras 3 weights file (`model.save_weights("m.weights.h5")`): the
+ *    datasets `<path>/vars/0` (kernel) and `<path>/vars/1` (bias), e.g.
+ *    `layers/conv1d/vars/0`;
+ *  - a `.keras` model archive (`model.save("m.keras")`): the same, in its
+ *    `model.weights.h5` entry (stored, or deflated when zlib was available
+ *    at build time; other compression methods give CONV1D_ERROR_UNSUPPORTED);
+ *  - a legacy `.h5` file (`model.save("m.h5")` or Keras 2's
+ *    `save_weights("m.h5")`): the group `[model_weights/]<layer name>` with
+ *    the datasets its `weight_names` attribute lists (`conv1d/kernel:0` and
+ *    `conv1d/bias:0` from Keras 2, `conv1d/kernel` and `conv1d/bias` from
+ *    Keras 3).
+ *  The format is recognised from the content, not the file name.
+ *
+ *  `layer_key` picks the layer: a path in the file (`"layers/conv1d_1"`, or
+ *  any trailing part of it such as `"conv1d_1"`; Keras numbers these paths
+ *  per class, in model order), or the Keras layer name (recorded by Keras
+ *  3.6 and later in the `name` attribute of the `vars` group, and the group
+ *  name of legacy files). NULL picks the file's only Conv1D-like layer (a
+ *  rank-3 float kernel and an optional matching bias). A key that matches
+ *  nothing gives CONV1D_ERROR_UNKNOWN_NAME, and NULL with several candidates
+ *  or a key matching several layers CONV1D_ERROR_INVALID_VALUE; the message
+ *  lists the candidates with their shapes. The full path never matches more
+ *  than one layer. An empty key gives CONV1D_ERROR_INVALID_VALUE.
+ *
+ *  On an unbuilt layer the kernel's shape (kernel_size, in_channels/groups,
+ *  filters) sets in_channels and builds the layer. On a built one the shapes
+ *  must be exactly the layer's. A kernel of another rank, kernel_size or
+ *  filters, or another shape than the built layer's, gives
+ *  CONV1D_ERROR_LENGTH_MISMATCH naming both shapes; a file without a bias
+ *  for a layer with use_bias=1, or with one for use_bias=0, gives
+ *  CONV1D_ERROR_INVALID_VALUE. float32, float64 (rounded to float32),
+ *  float16 and Keras' bfloat16 datasets are read; other dtypes give
+ *  CONV1D_ERROR_UNSUPPORTED. With LoRA on (or lora_rank set before the
+ *  build), the kernel is replaced and both LoRA factors are zeroed, as in
+ *  Keras: the file holds the merged kernel.
+ *
+ *  Needs a library built with HDF5 (CMake option CONV1D_WITH_HDF5); without
+ *  it this returns CONV1D_ERROR_UNSUPPORTED (or CONV1D_ERROR_IO if the file
+ *  cannot be read at all). A file that cannot be opened or read gives
+ *  CONV1D_ERROR_IO; a malformed, truncated or corrupt one CONV1D_ERROR_PARSE.
+ *  On any failure the layer is unchanged. */
+CONV1D_API conv1d_status conv1d_load_weights_keras(conv1d_layer* layer, const char* path, const char* layer_key);
+
+/** Load one weight from a NumPy `.npy` file (format version 1.0, 2.0 or
+ *  3.0). The array must be in C order (`fortran_order: False`) with dtype
+ *  float32 or float64 (or float16), in either byte order (`'<f4'`, `'>f4'`,
+ *  `'<f8'`, ...), and have the weight's Keras shape: kernel
+ *  (kernel_size, in_channels/groups, filters), bias (filters,), LoRA A
+ *  (kernel_size, in_channels/groups, lora_rank), LoRA B (lora_rank, filters).
+ *  float64 values are rounded to float32.
+ *
+ *  Loading the kernel into an unbuilt layer builds it, as conv1d_build would
+ *  with in_channels taken from the shape (so the bias comes from the bias
+ *  initializer), then sets the kernel. Other weights need a built layer
+ *  (CONV1D_ERROR_NOT_BUILT) that has them (CONV1D_ERROR_INVALID_VALUE
+ *  otherwise). Like conv1d_set_weight, setting the kernel of a layer with
+ *  LoRA on leaves the factors as they are. A shape that is not the weight's
+ *  gives CONV1D_ERROR_LENGTH_MISMATCH naming both shapes; another dtype or
+ *  Fortran order CONV1D_ERROR_UNSUPPORTED; a malformed or truncated file
+ *  CONV1D_ERROR_PARSE; a file that cannot be read CONV1D_ERROR_IO. On any
+ *  failure the layer is unchanged. */
+CONV1D_API conv1d_status conv1d_load_npy(conv1d_layer* layer, conv1d_weight which, const char* path);
+
+/** Save one weight of a built layer to `path` as a NumPy `.npy` file
+ *  (version 1.0, little-endian float32 `'<f4'`, C order) with its Keras
+ *  shape, which numpy.load reads back. The file is created or truncated; a
+ *  weight the layer does not have gives CONV1D_ERROR_INVALID_VALUE and
+ *  writes nothing, and a failure to create or write it CONV1D_ERROR_IO. */
+CONV1D_API conv1d_status conv1d_save_npy(const conv1d_layer* layer, conv1d_weight which, const char* path);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -65,6 +65,11 @@ if [[ "$flags" != *"-I$prefix/"* || "$flags" != *"-L$prefix/"* ]]; then
   exit 1
 fi
 
+# A static link's flags (Libs.private) must resolve too, whatever the
+# library was built with (HDF5 adds -lhdf5 and zlib -lz).
+static_flags="$(pkg-config --static --libs conv1d)"
+echo "== pkg-config --static --libs conv1d: $static_flags"
+
 echo "== C consumer built with pkg-config flags only"
 # shellcheck disable=SC2086  # the flags are meant to split
 cc "$here/main.c" -o "$work_dir/pkgconfig_app" $flags -Wl,-rpath,"$prefix/$libdir"

@@ -9,6 +9,7 @@ M failed" and exits non-zero if anything failed.
 import ctypes
 import os
 import sys
+import tempfile
 import traceback
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy as np
 CONV1D_OK = 0
 CONV1D_ERROR_INVALID_SIZE = 6
 CONV1D_PARAM_ACTIVATION = 200
+CONV1D_WEIGHT_KERNEL = 0
+CONV1D_WEIGHT_BIAS = 1
 
 
 def load_library():
@@ -45,6 +48,9 @@ def load_library():
     declare("conv1d_set_weights", status, layer_p, float_p, size, float_p, size)
     declare("conv1d_output_shape", status, layer_p, i64, i64, ctypes.POINTER(i64), ctypes.POINTER(size))
     declare("conv1d_forward", status, layer_p, float_p, size, i64, i64, i64, float_p, size)
+    declare("conv1d_get_weights", status, layer_p, float_p, size, float_p, size)
+    declare("conv1d_save_npy", status, layer_p, ctypes.c_int, ctypes.c_char_p)
+    declare("conv1d_load_npy", status, layer_p, ctypes.c_int, ctypes.c_char_p)
     return lib
 
 
@@ -127,8 +133,41 @@ def test_invalid_filters_is_refused():
     assert "filters" in message, "error message does not name 'filters': %r" % message
 
 
+def test_npy_files_round_trip_with_numpy():
+    """conv1d_save_npy writes what numpy.load reads, and conv1d_load_npy reads what numpy.save writes."""
+    rng = np.random.default_rng(7)
+    kernel = rng.standard_normal((3, 5, 4))  # float64: the library rounds to float32
+    bias = rng.standard_normal(4).astype(np.float32)
+    layer = ctypes.c_void_p()
+    check(LIB.conv1d_create(4, 3, ctypes.byref(layer)), "conv1d_create")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            k_in, b_in = os.path.join(tmp, "k.npy"), os.path.join(tmp, "b.npy")
+            np.save(k_in, kernel)
+            np.save(b_in, bias)
+            check(LIB.conv1d_load_npy(layer, CONV1D_WEIGHT_KERNEL, k_in.encode()), "conv1d_load_npy kernel")
+            check(LIB.conv1d_load_npy(layer, CONV1D_WEIGHT_BIAS, b_in.encode()), "conv1d_load_npy bias")
+            got_k = np.zeros(kernel.shape, dtype=np.float32)
+            got_b = np.zeros(bias.shape, dtype=np.float32)
+            check(LIB.conv1d_get_weights(layer, as_float_p(got_k), got_k.size, as_float_p(got_b), got_b.size),
+                  "conv1d_get_weights")
+            assert np.array_equal(got_k, kernel.astype(np.float32))
+            assert np.array_equal(got_b, bias)
+
+            k_out, b_out = os.path.join(tmp, "k_out.npy"), os.path.join(tmp, "b_out.npy")
+            check(LIB.conv1d_save_npy(layer, CONV1D_WEIGHT_KERNEL, k_out.encode()), "conv1d_save_npy kernel")
+            check(LIB.conv1d_save_npy(layer, CONV1D_WEIGHT_BIAS, b_out.encode()), "conv1d_save_npy bias")
+            saved_k, saved_b = np.load(k_out), np.load(b_out)
+            assert saved_k.dtype == np.float32 and saved_k.shape == (3, 5, 4), (saved_k.dtype, saved_k.shape)
+            assert saved_b.dtype == np.float32 and saved_b.shape == (4,), (saved_b.dtype, saved_b.shape)
+            assert np.array_equal(saved_k, got_k) and np.array_equal(saved_b, bias)
+    finally:
+        LIB.conv1d_destroy(layer)
+
+
 def main():
-    tests = [test_version, test_forward_matches_numpy, test_invalid_filters_is_refused]
+    tests = [test_version, test_forward_matches_numpy, test_invalid_filters_is_refused,
+             test_npy_files_round_trip_with_numpy]
     passed = failed = 0
     for test in tests:
         try:
