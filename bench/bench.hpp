@@ -77,12 +77,28 @@ bool have_onednn();
 std::string onednn_version();
 BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
                             const float* bias, float* y, double min_time);
+// oneDNN convolution_backward_data: dx from dy (the output's layout) and the
+// Keras kernel.
+BaselineResult bench_onednn_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,
+                                          const float* kernel, float* dx, double min_time);
+// oneDNN convolution_backward_weights with diff_bias: dkernel (Keras layout)
+// and dbias from x and dy.
+BaselineResult bench_onednn_backward_weights(const Problem& p, const Geometry& g, int threads, const float* x,
+                                             const float* dy, float* dkernel, float* dbias, double min_time);
 
 // im2col + cblas_sgemm per group and batch item, then a bias pass.
 std::string openblas_description();
 void openblas_threads(int threads);
 BaselineResult bench_im2col(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
                             const float* bias, float* y, double min_time);
+// Backward data: per batch item and group, col = dy * W^T (one sgemm), then
+// col2im adds the columns back into dx.
+BaselineResult bench_im2col_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,
+                                          const float* kernel, float* dx, double min_time);
+// Backward weights: per batch item and group, im2col then dW += col^T * dy
+// (one sgemm), plus a bias-gradient pass over dy.
+BaselineResult bench_im2col_backward_weights(const Problem& p, const Geometry& g, int threads, const float* x,
+                                             const float* dy, float* dkernel, float* dbias, double min_time);
 
 }  // namespace bench
 

@@ -2,12 +2,16 @@
 // as a matrix (im2col) and multiply it by the kernel with cblas_sgemm, then
 // add the bias in a second pass. channels_first builds the transposed matrix
 // so that the product lands directly in (filters, out_steps) order.
+// Backward reuses the same matrix: weights is dW += col^T * dy (one sgemm per
+// batch item and group) plus a pass over dy for the bias; data is col = dy *
+// W^T followed by col2im, which adds each column entry back into dx.
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "bench.hpp"
 
@@ -33,6 +37,73 @@ class Im2col {
         fg_(p.filters / p.groups),
         kc_(p.kernel * cg_),
         col_(alloc_floats(size_t(g.out_steps) * size_t(kc_))) {}
+
+  // dx (zeroed here) from dy: col = dy_g * W_g^T, then col2im.
+  void backward_data(const float* dy, const float* w, float* dx) const {
+    const int64_t L = p_.steps, C = p_.in_channels, F = p_.filters, out = g_.out_steps;
+    float* col = col_.get();
+    for (int64_t n = 0; n < p_.batch; ++n) {
+      const float* dyb = dy + n * out * F;
+      float* dxb = dx + n * L * C;
+      std::memset(dxb, 0, size_t(L * C) * sizeof(float));
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        if (is_ncw(p_)) {
+          // col(KC, out) = W_g (KC x F_g) * dy_g (F_g x out)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(kc_), int(out), int(fg_), 1.0f, w + g * fg_,
+                      int(F), dyb + g * fg_ * out, int(out), 0.0f, col, int(out));
+          scatter_ncw(col, g, dxb);
+        } else {
+          // col(out, KC) = dy_g (out x F_g) * W_g^T (F_g x KC)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(out), int(kc_), int(fg_), 1.0f, dyb + g * fg_,
+                      int(F), w + g * fg_, int(F), 0.0f, col, int(kc_));
+          scatter_nwc(col, g, dxb);
+        }
+      }
+    }
+  }
+
+  // dw (Keras layout, overwritten) and db from x and dy.
+  void backward_weights(const float* x, const float* dy, float* dw, float* db) const {
+    const int64_t L = p_.steps, C = p_.in_channels, F = p_.filters, out = g_.out_steps;
+    float* col = col_.get();
+    for (int64_t n = 0; n < p_.batch; ++n) {
+      const float* xb = x + n * L * C;
+      const float* dyb = dy + n * out * F;
+      const float beta = n == 0 ? 0.0f : 1.0f;
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        if (is_ncw(p_)) {
+          build_ncw(xb, g, col);
+          // dW_g (KC x F_g) += col (KC x out) * dy_g^T (out x F_g)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(kc_), int(fg_), int(out), 1.0f, col, int(out),
+                      dyb + g * fg_ * out, int(out), beta, dw + g * fg_, int(F));
+        } else {
+          build_nwc(xb, g, col);
+          // dW_g (KC x F_g) += col^T (KC x out) * dy_g (out x F_g)
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(kc_), int(fg_), int(out), 1.0f, col, int(kc_),
+                      dyb + g * fg_, int(F), beta, dw + g * fg_, int(F));
+        }
+      }
+    }
+    if (db == nullptr) return;
+    std::fill(bias_acc_.begin(), bias_acc_.end(), 0.0);
+    for (int64_t n = 0; n < p_.batch; ++n) {
+      const float* dyb = dy + n * out * F;
+      if (is_ncw(p_)) {
+        for (int64_t f = 0; f < F; ++f) {
+          const float* row = dyb + f * out;
+          float s = 0.0f;
+          for (int64_t t = 0; t < out; ++t) s += row[t];
+          bias_acc_[size_t(f)] += s;
+        }
+      } else {
+        for (int64_t t = 0; t < out; ++t) {
+          const float* row = dyb + t * F;
+          for (int64_t f = 0; f < F; ++f) bias_acc_[size_t(f)] += row[f];
+        }
+      }
+    }
+    for (int64_t f = 0; f < F; ++f) db[f] = float(bias_acc_[size_t(f)]);
+  }
 
   void run(const float* x, const float* w, const float* b, float* y) const {
     const int64_t L = p_.steps, C = p_.in_channels, F = p_.filters, out = g_.out_steps;
@@ -108,37 +179,90 @@ class Im2col {
     }
   }
 
+  // col2im of build_nwc's layout: dx[pos][g*Cg + c] += col[t][j*Cg + c].
+  void scatter_nwc(const float* col, int64_t g, float* dxb) const {
+    const int64_t L = p_.steps, C = p_.in_channels;
+    for (int64_t t = 0; t < g_.out_steps; ++t) {
+      const float* row = col + t * kc_;
+      for (int64_t j = 0; j < p_.kernel; ++j) {
+        const int64_t pos = t * p_.stride + j * p_.dilation - g_.pad_left;
+        if (pos < 0 || pos >= L) continue;
+        const float* src = row + j * cg_;
+        float* dst = dxb + pos * C + g * cg_;
+        for (int64_t c = 0; c < cg_; ++c) dst[c] += src[c];
+      }
+    }
+  }
+
+  // col2im of build_ncw's layout: dx[g*Cg + c][t*s + off] += col[j*Cg + c][t].
+  void scatter_ncw(const float* col, int64_t g, float* dxb) const {
+    const int64_t L = p_.steps, out = g_.out_steps, s = p_.stride;
+    for (int64_t j = 0; j < p_.kernel; ++j) {
+      const int64_t off = j * p_.dilation - g_.pad_left;
+      const int64_t t_lo = off >= 0 ? 0 : std::min(out, (-off + s - 1) / s);
+      const int64_t t_hi = std::max(t_lo, std::min(out, L - off > 0 ? (L - off + s - 1) / s : 0));
+      for (int64_t c = 0; c < cg_; ++c) {
+        const float* src = col + (j * cg_ + c) * out;
+        float* dst = dxb + (g * cg_ + c) * L;
+        for (int64_t t = t_lo; t < t_hi; ++t) dst[t * s + off] += src[t];
+      }
+    }
+  }
+
   Problem p_;
   Geometry g_;
   int64_t cg_, fg_, kc_;
   FloatBuffer col_;
+  mutable std::vector<double> bias_acc_ = std::vector<double>(size_t(p_.filters));
 };
 
 }  // namespace
 
-BaselineResult bench_im2col(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
-                            const float* bias, float* y, double min_time) {
-  BaselineResult r;
+namespace {
+
+// Why the baseline cannot run on this problem, or "" when it can.
+std::string im2col_unfit(const Problem& p, const Geometry& g) {
   const double col_bytes = double(g.out_steps) * double(p.kernel) * double(p.in_channels / p.groups) * 4.0;
-  if (col_bytes > 2.0 * 1024 * 1024 * 1024) {
-    r.note = "im2col buffer > 2 GiB";
-    return r;
-  }
+  if (col_bytes > 2.0 * 1024 * 1024 * 1024) return "im2col buffer > 2 GiB";
   const int64_t int_max = 2147483647;
-  if (g.out_steps > int_max || p.filters > int_max || p.kernel * p.in_channels > int_max) {
-    r.note = "sizes exceed BLAS int";
-    return r;
-  }
+  if (g.out_steps > int_max || p.filters > int_max || p.kernel * p.in_channels > int_max)
+    return "sizes exceed BLAS int";
+  return "";
+}
+
+template <typename Call>
+BaselineResult time_im2col(const Problem& p, const Geometry& g, int threads, double min_time, Call call) {
+  BaselineResult r;
+  r.note = im2col_unfit(p, g);
+  if (!r.note.empty()) return r;
   try {
     Im2col conv(p, g);
     openblas_set_num_threads(threads);
-    r.timing = time_calls([&] { conv.run(x, kernel, bias, y); }, min_time);
+    r.timing = time_calls([&] { call(conv); }, min_time);
     r.ran = true;
     r.note = "im2col+sgemm";
   } catch (const std::bad_alloc&) {
     r.note = "out of memory";
   }
   return r;
+}
+
+}  // namespace
+
+BaselineResult bench_im2col(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
+                            const float* bias, float* y, double min_time) {
+  return time_im2col(p, g, threads, min_time, [&](const Im2col& conv) { conv.run(x, kernel, bias, y); });
+}
+
+BaselineResult bench_im2col_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,
+                                          const float* kernel, float* dx, double min_time) {
+  return time_im2col(p, g, threads, min_time, [&](const Im2col& conv) { conv.backward_data(dy, kernel, dx); });
+}
+
+BaselineResult bench_im2col_backward_weights(const Problem& p, const Geometry& g, int threads, const float* x,
+                                             const float* dy, float* dkernel, float* dbias, double min_time) {
+  return time_im2col(p, g, threads, min_time,
+                     [&](const Im2col& conv) { conv.backward_weights(x, dy, dkernel, dbias); });
 }
 
 }  // namespace bench

@@ -1,5 +1,6 @@
-// oneDNN (DNNL 2.x C++ API) convolution_forward on the benchmark's buffers.
-// Compiled for real only when CMake found oneDNN (CONV1D_BENCH_HAVE_DNNL).
+// oneDNN (DNNL 2.x C++ API) convolution_forward, convolution_backward_data
+// and convolution_backward_weights on the benchmark's buffers. Compiled for
+// real only when CMake found oneDNN (CONV1D_BENCH_HAVE_DNNL).
 //
 // Layout mapping (checked numerically against libconv1d on every row):
 //   x, y: {N, C, W} with tag nwc (Keras channels_last) or ncw (channels_first).
@@ -7,6 +8,10 @@
 //     ungrouped: logical {O, I, W}, tag wio (= cba: W outermost, O innermost);
 //     grouped:   logical {G, O/G, I/G, W}, tag wigo (= dcab: W, I/G, G, O/G).
 //   oneDNN dilation is Keras dilation_rate - 1.
+// The backward primitives take a forward_training primitive_desc as their
+// hint, weights `any`: the kernel is reordered into the backward-data
+// primitive's layout, and the weight gradient out of the backward-weights
+// one into Keras layout, once, outside the timed region.
 #include "bench.hpp"
 
 #ifdef CONV1D_BENCH_HAVE_DNNL
@@ -28,22 +33,20 @@ std::string onednn_version() {
   return s;
 }
 
-BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
-                            const float* bias, float* y, double min_time) {
-  using namespace dnnl;
-  using tag = memory::format_tag;
-  using dt = memory::data_type;
-  BaselineResult r;
-  try {
-    omp_set_num_threads(threads);
-    engine eng(engine::kind::cpu, 0);
-    stream strm(eng);
+namespace {
 
+// The memory descriptors and forward description every primitive of a row shares.
+struct Descs {
+  dnnl::memory::desc src, dst, bias, w_user, w_any;
+
+  Descs(const Problem& p, const Geometry& g) {
+    using tag = dnnl::memory::format_tag;
+    using dt = dnnl::memory::data_type;
     const tag act_tag = is_ncw(p) ? tag::ncw : tag::nwc;
-    const memory::desc src_md({p.batch, p.in_channels, p.steps}, dt::f32, act_tag);
-    const memory::desc dst_md({p.batch, p.filters, g.out_steps}, dt::f32, act_tag);
-    const memory::desc bias_md({p.filters}, dt::f32, tag::a);
-    memory::dims w_dims;
+    src = dnnl::memory::desc({p.batch, p.in_channels, p.steps}, dt::f32, act_tag);
+    dst = dnnl::memory::desc({p.batch, p.filters, g.out_steps}, dt::f32, act_tag);
+    bias = dnnl::memory::desc({p.filters}, dt::f32, tag::a);
+    dnnl::memory::dims w_dims;
     tag w_tag;
     if (p.groups == 1) {
       w_dims = {p.filters, p.in_channels, p.kernel};
@@ -52,25 +55,62 @@ BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, co
       w_dims = {p.groups, p.filters / p.groups, p.in_channels / p.groups, p.kernel};
       w_tag = tag::wigo;
     }
-    const memory::desc w_user_md(w_dims, dt::f32, w_tag);
-    const memory::desc w_any_md(w_dims, dt::f32, tag::any);
+    w_user = dnnl::memory::desc(w_dims, dt::f32, w_tag);
+    w_any = dnnl::memory::desc(w_dims, dt::f32, tag::any);
+  }
 
-    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_any_md,
-                                   bias_md, dst_md, {p.stride}, {p.dilation - 1}, {g.pad_left}, {g.pad_right});
-    convolution_forward::primitive_desc pd(desc, eng);
+  dnnl::convolution_forward::desc forward(const Problem& p, const Geometry& g, dnnl::prop_kind kind) const {
+    return dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, src, w_any, bias, dst, {p.stride},
+                                           {p.dilation - 1}, {g.pad_left}, {g.pad_right});
+  }
+};
+
+// Runs body, turning oneDNN's and other exceptions into an n/a result.
+template <typename Body>
+BaselineResult guarded(Body body) {
+  BaselineResult r;
+  try {
+    body(r);
+    r.ran = true;
+  } catch (const dnnl::error& e) {
+    r.ran = false;
+    r.note = std::string("oneDNN error: ") + e.what();
+  } catch (const std::exception& e) {
+    r.ran = false;
+    r.note = std::string("error: ") + e.what();
+  }
+  return r;
+}
+
+// Keras-layout weights in `user` converted into `desc`'s layout (no copy when equal).
+dnnl::memory weights_in(dnnl::memory user, const dnnl::memory::desc& desc, const dnnl::engine& eng,
+                        dnnl::stream& strm) {
+  if (desc == user.get_desc()) return user;
+  dnnl::memory m(desc, eng);
+  dnnl::reorder(user, m).execute(strm, user, m);
+  strm.wait();
+  return m;
+}
+
+}  // namespace
+
+BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
+                            const float* bias, float* y, double min_time) {
+  using namespace dnnl;
+  return guarded([&](BaselineResult& r) {
+    omp_set_num_threads(threads);
+    engine eng(engine::kind::cpu, 0);
+    stream strm(eng);
+    const Descs d(p, g);
+    convolution_forward::primitive_desc pd(d.forward(p, g, prop_kind::forward_inference), eng);
     r.note = pd.impl_info_str();
 
     // Weights: Keras layout in, the primitive's preferred layout out, once.
-    memory w_user(w_user_md, eng, const_cast<float*>(kernel));
-    memory w_mem = w_user;
-    if (pd.weights_desc() != w_user_md) {
-      w_mem = memory(pd.weights_desc(), eng);
-      reorder(w_user, w_mem).execute(strm, w_user, w_mem);
-      strm.wait();
-    }
-    memory src_mem(src_md, eng, const_cast<float*>(x));
-    memory dst_mem(dst_md, eng, y);
-    memory bias_mem(bias_md, eng, const_cast<float*>(bias));
+    memory w_user(d.w_user, eng, const_cast<float*>(kernel));
+    memory w_mem = weights_in(w_user, pd.weights_desc(), eng, strm);
+    memory src_mem(d.src, eng, const_cast<float*>(x));
+    memory dst_mem(d.dst, eng, y);
+    memory bias_mem(d.bias, eng, const_cast<float*>(bias));
 
     convolution_forward conv(pd);
     const std::unordered_map<int, memory> args = {
@@ -81,15 +121,79 @@ BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, co
           strm.wait();
         },
         min_time);
-    r.ran = true;
-  } catch (const dnnl::error& e) {
-    r.ran = false;
-    r.note = std::string("oneDNN error: ") + e.what();
-  } catch (const std::exception& e) {
-    r.ran = false;
-    r.note = std::string("error: ") + e.what();
-  }
-  return r;
+  });
+}
+
+BaselineResult bench_onednn_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,
+                                          const float* kernel, float* dx, double min_time) {
+  using namespace dnnl;
+  return guarded([&](BaselineResult& r) {
+    omp_set_num_threads(threads);
+    engine eng(engine::kind::cpu, 0);
+    stream strm(eng);
+    const Descs d(p, g);
+    convolution_forward::primitive_desc hint(d.forward(p, g, prop_kind::forward_training), eng);
+    convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.w_any, d.dst, {p.stride},
+                                         {p.dilation - 1}, {g.pad_left}, {g.pad_right});
+    convolution_backward_data::primitive_desc pd(desc, eng, hint);
+    r.note = pd.impl_info_str();
+
+    memory w_user(d.w_user, eng, const_cast<float*>(kernel));
+    memory w_mem = weights_in(w_user, pd.weights_desc(), eng, strm);
+    memory dy_mem(d.dst, eng, const_cast<float*>(dy));
+    memory dx_mem(d.src, eng, dx);
+
+    convolution_backward_data conv(pd);
+    const std::unordered_map<int, memory> args = {
+        {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DIFF_SRC, dx_mem}};
+    r.timing = time_calls(
+        [&] {
+          conv.execute(strm, args);
+          strm.wait();
+        },
+        min_time);
+  });
+}
+
+BaselineResult bench_onednn_backward_weights(const Problem& p, const Geometry& g, int threads, const float* x,
+                                             const float* dy, float* dkernel, float* dbias, double min_time) {
+  using namespace dnnl;
+  return guarded([&](BaselineResult& r) {
+    omp_set_num_threads(threads);
+    engine eng(engine::kind::cpu, 0);
+    stream strm(eng);
+    const Descs d(p, g);
+    convolution_forward::primitive_desc hint(d.forward(p, g, prop_kind::forward_training), eng);
+    convolution_backward_weights::desc desc(algorithm::convolution_direct, d.src, d.w_any, d.bias, d.dst, {p.stride},
+                                            {p.dilation - 1}, {g.pad_left}, {g.pad_right});
+    convolution_backward_weights::primitive_desc pd(desc, eng, hint);
+    r.note = pd.impl_info_str();
+
+    // The weight gradient lands in the primitive's layout, reordered into
+    // Keras layout after the timing.
+    memory dw_user(d.w_user, eng, dkernel);
+    const bool same = pd.diff_weights_desc() == d.w_user;
+    memory dw_mem = same ? dw_user : memory(pd.diff_weights_desc(), eng);
+    memory x_mem(d.src, eng, const_cast<float*>(x));
+    memory dy_mem(d.dst, eng, const_cast<float*>(dy));
+    memory db_mem(d.bias, eng, dbias);
+
+    convolution_backward_weights conv(pd);
+    const std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, x_mem},
+                                                  {DNNL_ARG_DIFF_DST, dy_mem},
+                                                  {DNNL_ARG_DIFF_WEIGHTS, dw_mem},
+                                                  {DNNL_ARG_DIFF_BIAS, db_mem}};
+    r.timing = time_calls(
+        [&] {
+          conv.execute(strm, args);
+          strm.wait();
+        },
+        min_time);
+    if (!same) {
+      reorder(dw_mem, dw_user).execute(strm, dw_mem, dw_user);
+      strm.wait();
+    }
+  });
 }
 
 }  // namespace bench
@@ -103,6 +207,20 @@ std::string onednn_version() { return "oneDNN not found at configure time"; }
 
 BaselineResult bench_onednn(const Problem&, const Geometry&, int, const float*, const float*, const float*, float*,
                             double) {
+  BaselineResult r;
+  r.note = "oneDNN not built in";
+  return r;
+}
+
+BaselineResult bench_onednn_backward_data(const Problem&, const Geometry&, int, const float*, const float*, float*,
+                                          double) {
+  BaselineResult r;
+  r.note = "oneDNN not built in";
+  return r;
+}
+
+BaselineResult bench_onednn_backward_weights(const Problem&, const Geometry&, int, const float*, const float*, float*,
+                                             float*, double) {
   BaselineResult r;
   r.note = "oneDNN not built in";
   return r;
