@@ -283,8 +283,10 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   const bool small_groups = is_depthwise1(p) || (p.cg() < 4 && p.fg() < 4);
   const bool forced_gemm = e.algorithm == CONV1D_ALGORITHM_GEMM && gemm_ok;
   const bool forced_direct = e.algorithm == CONV1D_ALGORITHM_DIRECT;
-  // Data.
-  if (!forced_gemm && transposed_forward_ok(p, e)) {
+  // Data. The transposed forward is vectorised over input channels (its
+  // filters): worth it from a vector's width per group, or depthwise.
+  const bool wide = p.cg() >= 16 || is_depthwise1(p);
+  if (!forced_gemm && transposed_forward_ok(p, e) && (wide || forced_direct)) {
     const ConvProblem q = transposed_problem(p);
     PackKind kind;
     simd_pack_kind(q, &kind);
@@ -294,6 +296,10 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     // An upper bound: the kernel's task count is known once the weights are packed.
     bp.data.threads = useful_threads(q, e.threads, INT32_MAX);
     bp.data.reason = "stride 1: the forward SIMD kernels on dz with the kernel flipped and transposed";
+  } else if (!forced_gemm && !forced_direct && gemm_ok && !is_depthwise1(p) && p.cg() < 16) {
+    bp.data = backward_gemm_plan(p, e, "data-folded");
+    bp.data.threads = useful_threads(p, e.threads, p.batch * ((p.in_steps + 1023) / 1024));
+    bp.data.reason = "few channels per group: one GEMM with the taps folded into its columns, then a scatter";
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.data = backward_gemm_plan(p, e, "data");
     bp.data.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
@@ -327,7 +333,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   }
   const bool data_fwd = dx && plan.data.kernel.find("/transposed") != std::string::npos;
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
-  const bool data_gemm = data_nwc && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
+  const bool data_folded = data_nwc && plan.data.kernel.find("/data-folded") != std::string::npos;
+  const bool data_gemm = data_nwc && !data_folded && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
   const bool weights_gemm = dw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
   const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
   const bool need_nwc = data_nwc || dw;
@@ -344,6 +351,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
                dxt_i = scratch.want(first && data_nwc ? x_count : 0);
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
+  const size_t fold_i = scratch.want(data_folded ? backward_data_folded_floats(p, plan.data.threads) : 0);
   scratch.allocate();
   float* xt = scratch.get(xt_i);
   float* dzt = scratch.get(dzt_i);
@@ -371,12 +379,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   }
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
-  if ((data_gemm || weights_gemm) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+  if ((data_gemm || weights_gemm || data_folded) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+  if (data_folded) backward_data_folded(p, dz_nwc, w, dx_nwc, plan.data.threads, scratch.get(fold_i));
   if (data_gemm || weights_gemm) {
     backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr,
                   std::max(plan.data.threads, plan.weights.threads), scratch.get(ws_i));
   }
-  if (data_nwc && !data_gemm) {
+  if (data_nwc && !data_gemm && !data_folded) {
     const BackwardKernels& k = backward_kernels(plan.data.isa);
     parallel_for(backward_direct_tasks(p), plan.data.threads,
                  [&](int64_t b, int64_t e) { k.data(p, dz_nwc, w, dx_nwc, b, e); });

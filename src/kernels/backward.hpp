@@ -49,6 +49,16 @@ std::size_t backward_gemm_workspace_floats(const ConvProblem& p, bool want_dx, b
 void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw,
                    int threads, float* workspace);
 
+// dx as one GEMM per (group, block of dx rows) with the taps folded into its
+// columns, P = dZ W^T of (rows x k*Cg), then scattered into dx taps in order:
+// for few input channels per group, where per-tap GEMMs and the transposed
+// forward (vectorised over C) waste most of their width. Channels_last;
+// single-threaded OpenBLAS in a fixed task list; `workspace` holds
+// backward_data_folded_floats(p, threads) floats.
+std::size_t backward_data_folded_floats(const ConvProblem& p, int threads);
+void backward_data_folded(const ConvProblem& p, const float* dz, const float* w, float* dx, int threads,
+                          float* workspace);
+
 // Direct loops, channels_last only, split into tasks over blocks of groups:
 // a task writes only its own channels of dx and its own filters of dw, so any
 // split over threads gives the same bits.

@@ -136,3 +136,72 @@ void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const 
 }
 
 }  // namespace conv1d
+
+namespace conv1d {
+namespace {
+
+constexpr int64_t kFoldRows = 1024;  // dx rows per folded-GEMM task
+
+struct FoldShape {
+  int64_t blocks;  // dx row blocks per item
+  int64_t t_max;   // most output rows one block needs
+};
+
+FoldShape fold_shape(const ConvProblem& p) {
+  FoldShape f;
+  f.blocks = (p.in_steps + kFoldRows - 1) / kFoldRows;
+  f.t_max = std::min(p.out_steps, (kFoldRows + (p.kernel - 1) * p.dilation) / p.stride + 2);
+  return f;
+}
+
+}  // namespace
+
+std::size_t backward_data_folded_floats(const ConvProblem& p, int threads) {
+  const int64_t tasks = p.batch * fold_shape(p).blocks;
+  const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(threads, tasks));
+  return static_cast<std::size_t>(slots * fold_shape(p).t_max * p.kernel * p.cg());
+}
+
+void backward_data_folded(const ConvProblem& p, const float* dz, const float* w, float* dx, int threads,
+                          float* workspace) {
+  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
+  const int64_t kc = p.kernel * cg, s = p.stride, d = p.dilation;
+  const FoldShape fs = fold_shape(p);
+  const int64_t tasks = p.batch * fs.blocks;
+  const int slots = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tasks)));
+  const std::size_t per = static_cast<std::size_t>(fs.t_max * kc);
+  // Worker k runs tasks k, k + slots, ...: each owns a block of dx rows and
+  // recomputes the few output rows it shares with its neighbours.
+  parallel_for(slots, slots, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      float* P = workspace + k * per;
+      for (int64_t task = k; task < tasks; task += slots) {
+        const int64_t n = task / fs.blocks, r0 = task % fs.blocks * kFoldRows, r1 = std::min(L, r0 + kFoldRows);
+        // Output rows t with t*s + j*d - pad in [r0, r1) for some tap j.
+        const int64_t lo_num = r0 + p.pad_left - (p.kernel - 1) * d;
+        const int64_t t0 = std::max<int64_t>(0, lo_num <= 0 ? 0 : (lo_num + s - 1) / s);
+        const int64_t t1 = std::min(Lo, (r1 - 1 + p.pad_left) / s + 1);
+        float* out = dx + n * L * C;
+        for (int64_t r = r0; r < r1; ++r) std::fill(out + r * C, out + (r + 1) * C, 0.0f);
+        if (t0 >= t1) continue;
+        for (int64_t g = 0; g < p.groups; ++g) {
+          // P[t][j*cg + c] = sum_f dz[t][g*fg + f] * w[j][c][g*fg + f]
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i32(t1 - t0), i32(kc), i32(fg), 1.0f,
+                      dz + (n * Lo + t0) * F + g * fg, i32(F), w + g * fg, i32(F), 0.0f, P, i32(kc));
+          // Scatter into this block's rows, taps in order for every row.
+          for (int64_t t = t0; t < t1; ++t) {
+            const float* pr = P + (t - t0) * kc;
+            for (int64_t j = 0; j < p.kernel; ++j) {
+              const int64_t pos = t * s + j * d - p.pad_left;
+              if (pos < r0 || pos >= r1) continue;
+              float* xr = out + pos * C + g * cg;
+              for (int64_t c = 0; c < cg; ++c) xr[c] += pr[j * cg + c];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace conv1d
