@@ -202,13 +202,19 @@ const BackwardKernels& backward_kernels(conv1d_isa isa) {
   return isa == CONV1D_ISA_AVX512 ? avx512::backward : isa == CONV1D_ISA_AVX2 ? avx2::backward : portable::backward;
 }
 
-// (batch, a, b) -> (batch, b, a), row-major.
+// (batch, a, b) -> (batch, b, a), row-major, in 32 x 32 blocks so that both
+// sides stay within a few cache lines per block.
 void transpose_items(const float* src, float* dst, int64_t batch, int64_t a, int64_t b) {
+  constexpr int64_t kB = 32;
   for (int64_t n = 0; n < batch; ++n) {
     const float* s = src + n * a * b;
     float* d = dst + n * a * b;
-    for (int64_t i = 0; i < a; ++i)
-      for (int64_t j = 0; j < b; ++j) d[j * a + i] = s[i * b + j];
+    for (int64_t i0 = 0; i0 < a; i0 += kB)
+      for (int64_t j0 = 0; j0 < b; j0 += kB) {
+        const int64_t i1 = std::min(a, i0 + kB), j1 = std::min(b, j0 + kB);
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t j = j0; j < j1; ++j) d[j * a + i] = s[i * b + j];
+      }
   }
 }
 

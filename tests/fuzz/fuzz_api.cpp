@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(conv1d_create(f, k, &layer));
   if (!layer) return 0;
   for (int op = 0; op < 32 && !r.empty(); ++op) {
-    switch (r.byte() % 14) {
+    switch (r.byte() % 15) {
       case 0: {
         const conv1d_param p = param(r);
         const int64_t v = r.byte() % 2 ? r.size() : static_cast<int64_t>(r.byte() % 32);
@@ -242,6 +242,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           check(conv1d_lora_gradients(layer, g.data(), kl, da.data(), al, dbv.data(), bl, r.byte() % 4));
         }
         if (r.byte() % 4 == 0) check(conv1d_lora_merge(layer));
+        break;
+      }
+      case 13: {
+        // Whole-layer JSON: the layer's own config, mutated, and arbitrary text.
+        char buf[4096];
+        size_t need = 0;
+        const int wrapped = r.byte() % 2;
+        if (conv1d_get_config(layer, wrapped, buf, sizeof buf, &need) == CONV1D_OK) {
+          std::string json(buf);
+          for (int k = r.byte() % 4; k > 0 && !json.empty(); --k)
+            json[r.byte() * 31u % json.size()] = static_cast<char>(r.byte());
+          conv1d_layer* other = nullptr;
+          check(conv1d_create_from_config(json.c_str(), &other));
+          conv1d_destroy(other);
+        }
+        conv1d_layer* other = nullptr;
+        check(conv1d_create_from_config(r.text().c_str(), &other));
+        conv1d_destroy(other);
         break;
       }
       default: {
