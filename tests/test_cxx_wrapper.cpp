@@ -1,5 +1,7 @@
 // The C++ wrapper (include/conv1d/conv1d.hpp) against the float64 model in
-// naive_conv1d.hpp: typed accessors, forward, weights, errors and ownership.
+// naive_conv1d.hpp: typed accessors, forward, weights, errors and ownership;
+// then training: gradients against central differences of the model,
+// penalties and constraints worked out by hand, LoRA, and the Keras config.
 // Like the API tests, it sees only the public headers and the shared library.
 #include <array>
 #include <catch2/catch.hpp>
@@ -467,4 +469,558 @@ TEST_CASE("C++ wrapper: const forward from several threads on one layer", "[cxx]
   for (auto& r : results) threads.emplace_back([&shared, &x, &r] { r = shared.forward(x, N, L, C); });
   for (auto& t : threads) t.join();
   for (const auto& r : results) check_close(r, want);
+}
+
+// ---- Training (the 1.1 API) ------------------------------------------------
+
+namespace {
+
+// The Keras penalties a gradient test adds to its loss, written out in float64.
+struct Penalties {
+  double kernel_l2 = 0.0;    // L2: l2 * sum(w^2), no 1/2
+  double bias_l1 = 0.0;      // L1: l1 * sum(|b|)
+  double activity_l2 = 0.0;  // on the output after the activation, divided by the batch size
+};
+
+std::vector<double> to_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+// The loss the gradient tests differentiate: sum(r * y) plus the penalties,
+// with y from the float64 model. Its gradient with respect to y is r (plus
+// the activity term), so r is the dy backward receives.
+double loss64(const naive::Conv& c, const std::vector<double>& x, int64_t N, int64_t L, int64_t C,
+              const std::vector<double>& w, const std::vector<double>& b, const std::vector<double>& r,
+              const Penalties& p) {
+  int64_t shape[3];
+  const std::vector<double> y = naive::forward(c, x, N, L, C, w, b, shape);
+  double s = 0.0;
+  for (size_t i = 0; i < y.size(); ++i) s += r[i] * y[i] + p.activity_l2 * y[i] * y[i] / static_cast<double>(N);
+  for (double v : w) s += p.kernel_l2 * v * v;
+  for (double v : b) s += p.bias_l1 * std::fabs(v);
+  return s;
+}
+
+// Central differences of `loss` with respect to every element of v (perturbed in place, then restored).
+template <class Loss>
+std::vector<double> central_differences(std::vector<double>& v, Loss&& loss) {
+  const double h = 1e-6;
+  std::vector<double> g(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double keep = v[i];
+    v[i] = keep + h;
+    const double plus = loss();
+    v[i] = keep - h;
+    const double minus = loss();
+    v[i] = keep;
+    g[i] = (plus - minus) / (2 * h);
+  }
+  return g;
+}
+
+// A float32 gradient against its float64 reference.
+void check_gradient(const std::vector<float>& got, const std::vector<double>& want, const char* what) {
+  INFO(what);
+  REQUIRE(got.size() == want.size());
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(std::fabs(got[i] - want[i]) <= 1e-4 * (1.0 + std::fabs(want[i])))) {
+      if (bad++ < 3) FAIL_CHECK(what << "[" << i << "] = " << got[i] << ", want " << want[i]);
+    }
+  }
+  CHECK(bad == 0);
+}
+
+// Removes the whitespace outside JSON strings, so a pretty-printed document
+// compares with the library's compact one byte for byte (key order included).
+std::string compact_json(const std::string& json) {
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char ch = json[i];
+    if (in_string) {
+      out += ch;
+      if (ch == '\\' && i + 1 < json.size())
+        out += json[++i];
+      else if (ch == '"')
+        in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+      out += ch;
+    } else if (ch != ' ' && ch != '\n' && ch != '\t' && ch != '\r') {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("C++ wrapper: training enums mirror the C values", "[cxx][training]") {
+  CHECK(static_cast<uint32_t>(conv1d::BackwardFlags::none) == CONV1D_BACKWARD_DEFAULT);
+  CHECK(static_cast<uint32_t>(conv1d::BackwardFlags::regularizers) == CONV1D_BACKWARD_REGULARIZERS);
+  CHECK(static_cast<uint32_t>(conv1d::BackwardFlags::accumulate) == CONV1D_BACKWARD_ACCUMULATE);
+  constexpr conv1d::BackwardFlags both = conv1d::BackwardFlags::regularizers | conv1d::BackwardFlags::accumulate;
+  static_assert(static_cast<uint32_t>(both) == 3, "| combines the bits");
+  static_assert((both & conv1d::BackwardFlags::accumulate) == conv1d::BackwardFlags::accumulate, "& selects a bit");
+  static_assert((conv1d::Grad::kernel | conv1d::Grad::bias) == conv1d::Grad::weights, "weights is kernel and bias");
+  static_assert((conv1d::Grad::all & conv1d::Grad::input) == conv1d::Grad::input, "all includes the input");
+}
+
+TEST_CASE("C++ wrapper: training parameters round-trip through the typed accessors", "[cxx][training]") {
+  conv1d::Layer layer(4, 3);
+  // Keras defaults: no regularizers or constraints, LoRA off, trainable.
+  CHECK(layer.kernel_regularizer() == "null");
+  CHECK(layer.bias_regularizer() == "null");
+  CHECK(layer.activity_regularizer() == "null");
+  CHECK(layer.kernel_constraint() == "null");
+  CHECK(layer.bias_constraint() == "null");
+  CHECK(layer.lora_rank() == 0);
+  CHECK(layer.trainable());
+
+  layer.set_kernel_regularizer("l2").set_bias_regularizer("L1").set_activity_regularizer("l1l2");
+  CHECK_THAT(layer.kernel_regularizer(), Catch::Contains(R"("class_name":"L2")") && Catch::Contains("0.01"));
+  CHECK_THAT(layer.bias_regularizer(), Catch::Contains(R"("class_name":"L1")"));
+  CHECK_THAT(layer.activity_regularizer(), Catch::Contains(R"("class_name":"L1L2")"));
+  CHECK(layer.get_string(CONV1D_PARAM_KERNEL_REGULARIZER) == layer.kernel_regularizer());
+  layer.set_kernel_regularizer(R"({"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}})");
+  CHECK_THAT(layer.kernel_regularizer(), Catch::Contains(R"("l1":0.25)") && Catch::Contains(R"("l2":0.5)"));
+  layer.set_activity_regularizer("null");
+  CHECK(layer.activity_regularizer() == "null");
+
+  layer.set_kernel_constraint(R"({"class_name": "MaxNorm", "config": {"max_value": 3, "axis": [0, 1]}})")
+      .set_bias_constraint("non_neg");
+  CHECK_THAT(layer.kernel_constraint(), Catch::Contains("MaxNorm") && Catch::Contains(R"("max_value":3)"));
+  CHECK_THAT(layer.bias_constraint(), Catch::Contains("NonNeg"));
+  layer.set_kernel_constraint("null");
+  CHECK(layer.kernel_constraint() == "null");
+
+  layer.set_lora_rank(3);
+  CHECK(layer.lora_rank() == 3);
+  CHECK(layer.lora_alpha() == 3.0);  // reads as the rank until set, as in Keras
+  layer.set_lora_alpha(1.5);
+  CHECK(layer.lora_alpha() == 1.5);
+  CHECK(layer.get_double(CONV1D_PARAM_LORA_ALPHA) == 1.5);
+  layer.set_trainable(false);
+  CHECK_FALSE(layer.trainable());
+  CHECK(layer.get_int(CONV1D_PARAM_TRAINABLE) == 0);
+  layer.set_trainable(true);
+  CHECK(layer.trainable());
+}
+
+TEST_CASE("C++ wrapper: backward matches central differences of the float64 model", "[cxx][training][backward]") {
+  struct GradCase {
+    Case c;
+    Penalties p;
+  };
+  std::mt19937 rng(4242);
+  std::vector<GradCase> cases;
+  auto add = [&](const char* padding, int64_t k, int64_t s, int64_t d, int64_t groups, bool first, bool bias,
+                 const char* act, int64_t F, int64_t N, int64_t L, int64_t C, Penalties p) {
+    GradCase g;
+    g.c.conv.filters = F;
+    g.c.conv.kernel = k;
+    g.c.conv.stride = s;
+    g.c.conv.dilation = d;
+    g.c.conv.groups = groups;
+    g.c.conv.padding = padding;
+    g.c.conv.channels_first = first;
+    g.c.conv.use_bias = bias;
+    g.c.conv.activation = act;
+    g.c.N = N, g.c.L = L, g.c.C = C;
+    g.p = p;
+    cases.push_back(g);
+  };
+  const Penalties none;
+  Penalties all;
+  all.kernel_l2 = 0.01, all.bias_l1 = 0.02, all.activity_l2 = 0.03;
+  add("valid", 3, 1, 1, 1, false, true, "tanh", 4, 2, 9, 3, all);
+  add("same", 4, 2, 1, 1, false, true, "gelu", 3, 2, 10, 2, none);
+  add("causal", 3, 1, 2, 1, true, false, "linear", 4, 2, 8, 2, none);
+  add("same", 3, 1, 1, 2, true, true, "softmax", 4, 1, 7, 4, all);
+  add("valid", 2, 3, 1, 3, false, true, "glu", 6, 2, 11, 3, none);  // glu halves the filters (6 -> 3)
+
+  for (const GradCase& g : cases) {
+    const naive::Conv& conv = g.c.conv;
+    const int64_t N = g.c.N, L = g.c.L, C = g.c.C;
+    const bool regs = g.p.kernel_l2 > 0;
+    INFO("padding=" << conv.padding << " k=" << conv.kernel << " s=" << conv.stride << " d=" << conv.dilation
+                    << " groups=" << conv.groups << " channels_first=" << conv.channels_first
+                    << " act=" << conv.activation << " regularizers=" << regs);
+    const auto x = random_vec(rng, static_cast<size_t>(N * L * C));
+    const auto w = random_vec(rng, static_cast<size_t>(conv.kernel * (C / conv.groups) * conv.filters));
+    const auto b = conv.use_bias ? random_vec(rng, static_cast<size_t>(conv.filters)) : std::vector<float>{};
+
+    conv1d::Layer layer = configure(conv);
+    layer.set_weights(w, b);
+    if (regs) {
+      layer.set_kernel_regularizer(R"({"class_name": "L2", "config": {"l2": 0.01}})")
+          .set_bias_regularizer(R"({"class_name": "L1", "config": {"l1": 0.02}})")
+          .set_activity_regularizer(R"({"class_name": "L2", "config": {"l2": 0.03}})");
+    }
+    const auto dy = random_vec(rng, layer.output_shape(N, L).count);
+
+    // The reference: central differences of loss64 in float64 around the same values.
+    std::vector<double> x64 = to_double(x), w64 = to_double(w), b64 = to_double(b);
+    const std::vector<double> r64 = to_double(dy);
+    auto loss = [&] { return loss64(conv, x64, N, L, C, w64, b64, r64, g.p); };
+    const std::vector<double> want_dx = central_differences(x64, loss);
+    const std::vector<double> want_dw = central_differences(w64, loss);
+    const std::vector<double> want_db = central_differences(b64, loss);
+
+    const conv1d::BackwardFlags flags = regs ? conv1d::BackwardFlags::regularizers : conv1d::BackwardFlags::none;
+    const conv1d::Gradients grads = layer.backward(x, N, L, C, dy, conv1d::Grad::all, flags);
+    check_gradient(grads.dx, want_dx, "dx");
+    check_gradient(grads.kernel, want_dw, "dkernel");
+    check_gradient(grads.bias, want_db, "dbias");  // both empty without use_bias
+    if (!conv.use_bias) CHECK(grads.bias.empty());
+
+    // The buffer overload writes the same values, and nothing past them.
+    std::vector<float> dx(x.size() + 1, -777.0f), dw(w.size() + 1, -777.0f), db(b.size() + 1, -777.0f);
+    layer.backward(x, N, L, C, dy, {dx.data(), x.size()}, {dw.data(), w.size()}, {db.data(), b.size()}, flags);
+    CHECK(dx.back() == -777.0f);
+    CHECK(dw.back() == -777.0f);
+    CHECK(db.back() == -777.0f);
+    dx.pop_back(), dw.pop_back(), db.pop_back();
+    CHECK(dx == grads.dx);
+    CHECK(dw == grads.kernel);
+    CHECK(db == grads.bias);
+
+    // Accumulation adds a second batch's gradients into the buffers.
+    layer.backward(x, N, L, C, dy, dx, dw, db, flags | conv1d::BackwardFlags::accumulate);
+    std::vector<double> twice_dw(want_dw);
+    for (double& v : twice_dw) v *= 2;
+    check_gradient(dw, twice_dw, "accumulated dkernel");
+    for (size_t i = 0; i < dx.size(); ++i) CHECK(dx[i] == Approx(2.0 * grads.dx[i]).margin(1e-6));
+
+    // Subsets: a gradient not asked for stays empty; the others are unchanged.
+    const conv1d::Gradients weights_only = layer.backward(x, N, L, C, dy, conv1d::Grad::weights, flags);
+    CHECK(weights_only.dx.empty());
+    CHECK(weights_only.kernel == grads.kernel);
+    CHECK(weights_only.bias == grads.bias);
+    const conv1d::Gradients input_only = layer.backward(x, N, L, C, dy, conv1d::Grad::input, flags);
+    CHECK(input_only.dx == grads.dx);
+    CHECK(input_only.kernel.empty());
+    CHECK(input_only.bias.empty());
+    const conv1d::Gradients kernel_only = layer.backward(x, N, L, C, dy, conv1d::Grad::kernel, flags);
+    CHECK(kernel_only.kernel == grads.kernel);
+    CHECK(kernel_only.bias.empty());
+    const conv1d::Gradients bias_only = layer.backward(x, N, L, C, dy, conv1d::Grad::bias, flags);
+    CHECK(bias_only.kernel.empty());
+    CHECK(bias_only.bias == grads.bias);
+    std::vector<float> dw_only(w.size());
+    layer.backward(x, N, L, C, dy, {}, dw_only, {}, flags);
+    CHECK(dw_only == grads.kernel);
+  }
+}
+
+TEST_CASE("C++ wrapper: regularization_loss gives the penalties worked out by hand", "[cxx][training]") {
+  // Conv1D(2, 2) on one channel as in the weights test: kernel {1, -1, 0.5, 2}, bias {0.25, -0.5};
+  // x = [1, 2, 3] twice (batch 2) gives y = {2.25, 2.5, 3.75, 3.5} for each example.
+  conv1d::Layer layer(2, 2);
+  layer.set_weights({1.0f, -1.0f, 0.5f, 2.0f}, {0.25f, -0.5f});
+  const std::vector<float> x = {1, 2, 3, 1, 2, 3};
+  const std::vector<float> y = layer.forward(x, 2, 3, 1);
+  CHECK(layer.regularization_loss() == 0.0);
+  CHECK(layer.regularization_loss(y, 2, 3) == 0.0);
+
+  // L2 has no 1/2: 0.01 * (1 + 1 + 0.25 + 4) = 0.0625 ("l2" is L2(l2=0.01)).
+  layer.set_kernel_regularizer("l2");
+  CHECK(layer.regularization_loss() == Approx(0.0625).epsilon(1e-12));
+  // L1 on the bias: 0.1 * (0.25 + 0.5) = 0.075.
+  layer.set_bias_regularizer(R"({"class_name": "L1", "config": {"l1": 0.1}})");
+  CHECK(layer.regularization_loss() == Approx(0.1375).epsilon(1e-12));
+  // Activity L2(0.5) on y, divided by the batch: 0.5 * 2 * (2.25^2 + 2.5^2 + 3.75^2 + 3.5^2) / 2 = 18.8125.
+  layer.set_activity_regularizer(R"({"class_name": "L2", "config": {"l2": 0.5}})");
+  CHECK(layer.regularization_loss() == Approx(0.1375).epsilon(1e-12));  // no y: weight penalties only
+  CHECK(layer.regularization_loss(y, 2, 3) == Approx(0.1375 + 18.8125).epsilon(1e-12));
+  // Only trainable weights have penalties; the activity term stays.
+  layer.set_trainable(false);
+  CHECK(layer.regularization_loss() == 0.0);
+  CHECK(layer.regularization_loss(y, 2, 3) == Approx(18.8125).epsilon(1e-12));
+
+  // An empty or short y is refused, not taken as "no activity term".
+  expect_error([&] { layer.regularization_loss(std::vector<float>{}, 2, 3); }, CONV1D_ERROR_BUFFER_TOO_SMALL,
+               "y_len=0");
+  expect_error([&] { layer.regularization_loss({y.data(), 7}, 2, 3); }, CONV1D_ERROR_BUFFER_TOO_SMALL, "8");
+  // Keras cannot apply an OrthogonalRegularizer to a rank-3 tensor; neither can the library.
+  layer.set_trainable(true).set_kernel_regularizer("orthogonal_regularizer");
+  expect_error([&] { layer.regularization_loss(); }, CONV1D_ERROR_UNSUPPORTED, "OrthogonalRegularizer");
+}
+
+TEST_CASE("C++ wrapper: apply_constraints projects the weights as Keras does", "[cxx][training]") {
+  // Conv1D(2, 2) on one channel; kernel (k=2, C=1, F=2): filter 0 is (3, 4), filter 1 is (0.3, 0.4).
+  const std::vector<float> kernel = {3.0f, 0.3f, 4.0f, 0.4f};
+  const std::vector<float> bias = {-0.5f, 0.25f};
+  conv1d::Layer layer(2, 2);
+  layer.set_kernel_constraint(R"({"class_name": "MaxNorm", "config": {"max_value": 1.0, "axis": [0, 1]}})")
+      .set_bias_constraint("non_neg")
+      .set_weights(kernel, bias);
+
+  layer.apply_constraints();
+  // MaxNorm: w * clip(n, 0, max) / (1e-7 + n) with n the norm of each filter (5 and 0.5).
+  const double n0 = 5.0, n1 = 0.5;
+  const std::vector<double> want = {3.0 / (1e-7 + n0), 0.3 * n1 / (1e-7 + n1), 4.0 / (1e-7 + n0),
+                                    0.4 * n1 / (1e-7 + n1)};
+  const std::vector<float> got = layer.weight(CONV1D_WEIGHT_KERNEL);
+  REQUIRE(got.size() == 4);
+  for (size_t i = 0; i < 4; ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-6));
+  // NonNeg zeroes the negative bias.
+  CHECK(layer.weight(CONV1D_WEIGHT_BIAS) == std::vector<float>{0.0f, 0.25f});
+
+  // A layer that is not trainable is left alone.
+  layer.set_weights(kernel, bias).set_trainable(false).apply_constraints();
+  CHECK(layer.weight(CONV1D_WEIGHT_KERNEL) == kernel);
+  CHECK(layer.weight(CONV1D_WEIGHT_BIAS) == bias);
+}
+
+TEST_CASE("C++ wrapper: one weight at a time", "[cxx][training][weights]") {
+  conv1d::Layer layer(2, 2);
+  layer.set_weights({1.0f, -1.0f, 0.5f, 2.0f}, {0.25f, -0.5f});
+  CHECK(layer.weight_size(CONV1D_WEIGHT_KERNEL) == 4);
+  CHECK(layer.weight_size(CONV1D_WEIGHT_BIAS) == 2);
+  CHECK(layer.weight_size(CONV1D_WEIGHT_LORA_A) == 0);  // LoRA is off
+  CHECK(layer.weight(CONV1D_WEIGHT_KERNEL) == std::vector<float>{1.0f, -1.0f, 0.5f, 2.0f});
+
+  layer.set_weight(CONV1D_WEIGHT_BIAS, {1.0f, 2.0f});
+  const float kernel[4] = {2.0f, 0.0f, 0.0f, 1.0f};
+  layer.set_weight(CONV1D_WEIGHT_KERNEL, kernel, 4);
+  // y[t] = {2 x[t] + 1, x[t+1] + 2} for x = [1, 2, 3].
+  const float x[3] = {1.0f, 2.0f, 3.0f};
+  CHECK(layer.forward(x, 1, 3, 1) == std::vector<float>{3.0f, 4.0f, 5.0f, 5.0f});
+  std::array<float, 2> b{};
+  layer.get_weight(CONV1D_WEIGHT_BIAS, b);
+  CHECK(b == std::array<float, 2>{1.0f, 2.0f});
+  layer.set_weight(CONV1D_WEIGHT_BIAS, std::vector<float>{0.0f, 0.0f});
+  CHECK(layer.weights().bias == std::vector<float>{0.0f, 0.0f});
+}
+
+TEST_CASE("C++ wrapper: LoRA's effective kernel, factor gradients and merge", "[cxx][training][lora]") {
+  std::mt19937 rng(31);
+  naive::Conv conv;
+  conv.filters = 3;
+  conv.kernel = 2;
+  conv.padding = "same";
+  conv.activation = "tanh";
+  const int64_t N = 2, L = 6, C = 2, rank = 2, F = 3, rows = 2 * C;  // rows: kernel_size * in_channels
+  const double scale = 4.0 / rank;                                   // lora_alpha / lora_rank
+  const auto x = random_vec(rng, N * L * C);
+  const auto kernel = random_vec(rng, rows * F);
+  const auto bias = random_vec(rng, F);
+  auto a = random_vec(rng, rows * rank);
+  auto b = random_vec(rng, rank * F);
+  for (float& v : a) v *= 0.5f;
+  for (float& v : b) v *= 0.5f;
+
+  conv1d::Layer layer = configure(conv);
+  layer.set_lora_rank(rank).set_lora_alpha(4.0).set_kernel_regularizer(
+      R"({"class_name": "L2", "config": {"l2": 0.05}})");
+  layer.set_weights(kernel, bias);  // builds, with LoRA on
+  REQUIRE(layer.weight_size(CONV1D_WEIGHT_LORA_A) == a.size());
+  REQUIRE(layer.weight_size(CONV1D_WEIGHT_LORA_B) == b.size());
+  // The factors start as he_uniform and zeros: the output is the kernel's alone.
+  for (float v : layer.weight(CONV1D_WEIGHT_LORA_B)) CHECK(v == 0.0f);
+  layer.set_weight(CONV1D_WEIGHT_LORA_A, a).set_weight(CONV1D_WEIGHT_LORA_B, b);
+  CHECK(layer.weight(CONV1D_WEIGHT_LORA_A) == a);
+
+  // kernel + s A B in float64.
+  auto effective = [&](const std::vector<double>& a64, const std::vector<double>& b64) {
+    std::vector<double> w = to_double(kernel);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t f = 0; f < F; ++f)
+        for (int64_t q = 0; q < rank; ++q) w[i * F + f] += scale * a64[i * rank + q] * b64[q * F + f];
+    return w;
+  };
+  std::vector<double> a64 = to_double(a), b64 = to_double(b);
+  const std::vector<double> w_eff = effective(a64, b64);
+  int64_t shape[3];
+  const std::vector<double> want_y = naive::forward(conv, to_double(x), N, L, C, w_eff, to_double(bias), shape);
+  const std::vector<float> y = layer.forward(x, N, L, C);
+  check_close(y, want_y);
+
+  // The kernel regularizer applies to the factors, not to the frozen kernel.
+  double penalty = 0.0;
+  for (double v : a64) penalty += 0.05 * v * v;
+  for (double v : b64) penalty += 0.05 * v * v;
+  CHECK(layer.regularization_loss() == Approx(penalty).epsilon(1e-6));
+
+  // Factor gradients of sum(r * y) + 0.05 (|A|^2 + |B|^2), against central differences.
+  const auto r = random_vec(rng, y.size());
+  const std::vector<double> x64 = to_double(x), bias64 = to_double(bias), r64 = to_double(r);
+  auto loss = [&] {
+    double s = loss64(conv, x64, N, L, C, effective(a64, b64), bias64, r64, Penalties{});
+    for (double v : a64) s += 0.05 * v * v;
+    for (double v : b64) s += 0.05 * v * v;
+    return s;
+  };
+  const std::vector<double> want_da = central_differences(a64, loss);
+  const std::vector<double> want_db = central_differences(b64, loss);
+  const conv1d::Gradients g = layer.backward(x, N, L, C, r, conv1d::Grad::kernel);
+  const conv1d::LoraGradients lg = layer.lora_gradients(g.kernel, conv1d::BackwardFlags::regularizers);
+  check_gradient(lg.a, want_da, "dA");
+  check_gradient(lg.b, want_db, "dB");
+
+  // The buffer overload, accumulating, and with one factor skipped.
+  std::vector<float> da = lg.a;
+  layer.lora_gradients(g.kernel, da, {}, conv1d::BackwardFlags::regularizers | conv1d::BackwardFlags::accumulate);
+  for (size_t i = 0; i < da.size(); ++i) CHECK(da[i] == Approx(2.0 * lg.a[i]).margin(1e-6));
+  std::vector<float> db(b.size());
+  layer.lora_gradients(g.kernel, {}, db);
+  for (size_t i = 0; i < db.size(); ++i) CHECK(db[i] == Approx(lg.b[i] - 0.1 * b[i]).margin(1e-6));
+
+  // Merging folds s A B into the kernel and turns LoRA off; the output stays.
+  layer.lora_merge();
+  CHECK(layer.lora_rank() == 0);
+  CHECK(layer.weight_size(CONV1D_WEIGHT_LORA_A) == 0);
+  const std::vector<float> merged = layer.weight(CONV1D_WEIGHT_KERNEL);
+  REQUIRE(merged.size() == w_eff.size());
+  for (size_t i = 0; i < merged.size(); ++i) CHECK(merged[i] == Approx(w_eff[i]).margin(1e-6));
+  check_close(layer.forward(x, N, L, C), want_y);
+  expect_error([&] { layer.lora_gradients(g.kernel); }, CONV1D_ERROR_INVALID_STATE, "LoRA");
+}
+
+TEST_CASE("C++ wrapper: the Keras config, as the spec writes it, and back", "[cxx][training][config]") {
+  // Spec section 9: keras.layers.Conv1D(32, 3, activation='relu').get_config() for Keras >= 3.15.
+  const std::string spec = R"({
+    "name": "conv1d",
+    "trainable": true,
+    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+    "filters": 32,
+    "kernel_size": [3],
+    "strides": [1],
+    "padding": "valid",
+    "data_format": "channels_last",
+    "dilation_rate": [1],
+    "groups": 1,
+    "activation": "relu",
+    "use_bias": true,
+    "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
+                           "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null},
+    "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
+    "kernel_regularizer": null,
+    "bias_regularizer": null,
+    "activity_regularizer": null,
+    "kernel_constraint": null,
+    "bias_constraint": null
+  })";
+  conv1d::Layer layer(32, 3);
+  // data_format is set because the default comes from keras.json, which the environment may have.
+  layer.set_activation("relu").set_data_format(conv1d::DataFormat::channels_last);
+  CHECK(layer.config() == compact_json(spec));
+
+  // from_config reads the spec's text (whitespace and all) into the same layer.
+  conv1d::Layer parsed = conv1d::Layer::from_config(spec);
+  CHECK(parsed.filters() == 32);
+  CHECK(parsed.kernel_size() == 3);
+  CHECK(parsed.activation() == conv1d::Activation::relu);
+  CHECK(parsed.in_channels() == 0);  // no build_config: not built
+  CHECK(parsed.config() == compact_json(spec));
+
+  // Every Conv1D argument survives config -> from_config -> config.
+  conv1d::Layer custom(6, 4);
+  custom.set_padding("causal")
+      .set_dilation_rate(2)
+      .set_groups(2)
+      .set_data_format(conv1d::DataFormat::channels_first)
+      .set_activation(conv1d::Activation::gelu)
+      .set_use_bias(false)
+      .set_kernel_initializer("he_normal")
+      .set_kernel_regularizer(R"({"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}})")
+      .set_activity_regularizer("l2")
+      .set_bias_constraint("non_neg")
+      .set_lora_rank(2)
+      .set_lora_alpha(3.0)
+      .set_trainable(false)
+      .set_name("encoder");
+  const std::string json = custom.config();
+  CHECK_THAT(json, Catch::Contains(R"("lora_rank":2,"lora_alpha":3)"));
+  conv1d::Layer copy = conv1d::Layer::from_config(json);
+  CHECK(copy.config() == json);
+  CHECK(copy.padding() == conv1d::Padding::causal);
+  CHECK(copy.groups() == 2);
+  CHECK(copy.data_format() == conv1d::DataFormat::channels_first);
+  CHECK_FALSE(copy.use_bias());
+  CHECK(copy.kernel_regularizer() == custom.kernel_regularizer());
+  CHECK(copy.bias_constraint() == custom.bias_constraint());
+  CHECK(copy.lora_rank() == 2);
+  CHECK(copy.lora_alpha() == 3.0);
+  CHECK_FALSE(copy.trainable());
+  CHECK(copy.name() == "encoder");
+
+  // The model entry carries the channel count, so from_config builds the layer.
+  CHECK_THAT(custom.config(true), !Catch::Contains("build_config"));  // not built yet
+  custom.build(4);
+  const std::string wrapped = custom.config(true);
+  CHECK_THAT(wrapped, Catch::StartsWith(R"({"module":"keras.layers","class_name":"Conv1D","config":{)"));
+  CHECK_THAT(wrapped, Catch::Contains(R"("build_config":{"input_shape":[null,4,null]})"));
+  conv1d::Layer built = conv1d::Layer::from_config(wrapped);
+  CHECK(built.in_channels() == 4);
+  CHECK(built.weight_size(CONV1D_WEIGHT_LORA_B) == 2 * 6);  // built with LoRA on
+  CHECK(built.config(true) == wrapped);
+
+  expect_error([] { conv1d::Layer::from_config(R"({"filters": 2, "kernel_size": 3, "bogus": 1})"); },
+               CONV1D_ERROR_PARSE, "bogus");
+  expect_error([] { conv1d::Layer::from_config("{\"filters\": 2,"); }, CONV1D_ERROR_PARSE, "");
+  expect_error([] { conv1d::Layer::from_config(std::string("{\0}", 3)); }, CONV1D_ERROR_INVALID_VALUE, "NUL");
+}
+
+TEST_CASE("C++ wrapper: training errors throw conv1d::Error and change nothing", "[cxx][training][errors]") {
+  const std::vector<float> x(2 * 5 * 3, 0.5f);
+  conv1d::Layer layer(4, 3);
+  expect_error([&] { layer.backward(x, 2, 5, 3, std::vector<float>(2 * 3 * 4)); }, CONV1D_ERROR_NOT_BUILT,
+               "conv1d_build");
+  expect_error([&] { layer.weight(CONV1D_WEIGHT_KERNEL); }, CONV1D_ERROR_NOT_BUILT, "conv1d_build");
+
+  layer.set_seed(5).build(3);
+  const conv1d::Weights before = layer.weights();
+  const std::vector<float> dy(2 * 3 * 4, 1.0f);
+  expect_error([&] { layer.backward(x, 2, 5, 3, {dy.data(), 23}); }, CONV1D_ERROR_BUFFER_TOO_SMALL, "dy_len=23");
+  expect_error([&] { layer.backward(x, 2, 5, 4, dy); }, CONV1D_ERROR_CHANNELS_MISMATCH, "4");
+  expect_error([&] { layer.backward(x, 0, 5, 3, dy); }, CONV1D_ERROR_INVALID_SIZE, "batch");
+  expect_error([&] { layer.backward(x, 3, 5, 3, dy); }, CONV1D_ERROR_BUFFER_TOO_SMALL, "x_len=30");
+  // A shape far beyond x is the library's error, not an attempt to allocate its dx.
+  expect_error([&] { layer.backward(x, 2, 5, int64_t(1) << 40, dy); }, CONV1D_ERROR_SIZE_OVERFLOW, "channels");
+  expect_error([&] { layer.backward(x, int64_t(1) << 30, 1 << 20, 3, dy); }, CONV1D_ERROR_BUFFER_TOO_SMALL, "x_len");
+  expect_error([&] { layer.backward(x, int64_t(1) << 40, 1 << 30, 3, dy); }, CONV1D_ERROR_SIZE_OVERFLOW, "overflows");
+  std::vector<float> short_dkernel(35, -1.0f);
+  expect_error([&] { layer.backward(x, 2, 5, 3, dy, {}, short_dkernel, {}); }, CONV1D_ERROR_BUFFER_TOO_SMALL,
+               "dkernel_len=35");
+  for (float v : short_dkernel) CHECK(v == -1.0f);  // a failed backward writes nothing
+  expect_error([&] { layer.backward(x, 2, 5, 3, dy, conv1d::Grad::all, conv1d::BackwardFlags::accumulate); },
+               CONV1D_ERROR_INVALID_VALUE, "accumulate");
+  expect_error([&] { layer.backward(x, 2, 5, 3, dy, static_cast<conv1d::Grad>(8)); }, CONV1D_ERROR_INVALID_VALUE, "8");
+  expect_error(
+      [&] {
+        std::vector<float> dk(36);
+        layer.backward(x, 2, 5, 3, dy, {}, dk, {}, static_cast<conv1d::BackwardFlags>(4));
+      },
+      CONV1D_ERROR_INVALID_VALUE, "flags");
+
+  expect_error([&] { layer.set_weight(CONV1D_WEIGHT_KERNEL, std::vector<float>(35)); }, CONV1D_ERROR_LENGTH_MISMATCH,
+               "36");
+  expect_error([&] { layer.weight(CONV1D_WEIGHT_LORA_A); }, CONV1D_ERROR_INVALID_VALUE, "LoRA is not enabled");
+  expect_error([&] { layer.weight(static_cast<conv1d_weight>(7)); }, CONV1D_ERROR_INVALID_VALUE, "7");
+  expect_error([&] { layer.lora_gradients(std::vector<float>(36)); }, CONV1D_ERROR_INVALID_STATE, "lora_rank");
+  expect_error([&] { layer.lora_merge(); }, CONV1D_ERROR_INVALID_STATE, "");
+  expect_error([&] { layer.set_kernel_regularizer("l1_l2"); }, CONV1D_ERROR_UNKNOWN_NAME, "l1_l2");
+  expect_error([&] { layer.set_bias_constraint("max"); }, CONV1D_ERROR_UNKNOWN_NAME, "max");
+  expect_error([&] { layer.set_lora_alpha(NAN); }, CONV1D_ERROR_INVALID_VALUE, "lora_alpha");
+  expect_error([&] { layer.set_lora_rank(-1); }, CONV1D_ERROR_INVALID_VALUE, "lora_rank");
+  layer.set_kernel_constraint("max_norm");
+  expect_error([&] { layer.set_lora_rank(2); }, CONV1D_ERROR_INVALID_STATE, "Lora is incompatible with kernel");
+  CHECK(layer.lora_rank() == 0);
+
+  // After all of these the layer is as it was and still trains.
+  CHECK(layer.weights().kernel == before.kernel);
+  CHECK(layer.backward(x, 2, 5, 3, dy).kernel.size() == 36);
+
+  conv1d::Layer no_bias(4, 3);
+  no_bias.set_use_bias(false).build(3);
+  CHECK(no_bias.backward(x, 2, 5, 3, dy).bias.empty());  // Grad::all skips the missing bias
+  std::vector<float> db(4);
+  expect_error([&] { no_bias.backward(x, 2, 5, 3, dy, {}, {}, db); }, CONV1D_ERROR_INVALID_VALUE, "use_bias=0");
+  expect_error([&] { no_bias.weight(CONV1D_WEIGHT_BIAS); }, CONV1D_ERROR_INVALID_VALUE, "use_bias=0");
+
+  conv1d::Layer moved(std::move(no_bias));
+  expect_error([&] { no_bias.backward(x, 2, 5, 3, dy); },  // NOLINT(bugprone-use-after-move)
+               CONV1D_ERROR_NULL_POINTER, "layer");
+  expect_error([&] { no_bias.config(); }, CONV1D_ERROR_NULL_POINTER, "layer");  // NOLINT(bugprone-use-after-move)
 }

@@ -16,13 +16,18 @@
  * - Every failed C call throws conv1d::Error, which carries the
  *   conv1d_status and the library's message. A failed call changes nothing,
  *   exactly as in C, so the layer stays usable after the exception.
+ * - Training (version 1.1 of the C API): Layer::backward returns the
+ *   gradients in a conv1d::Gradients or writes them into caller buffers;
+ *   regularization_loss, apply_constraints, weight / set_weight and the LoRA
+ *   members complete an optimizer step, and from_config / config read and
+ *   write the Keras config. examples/cpp/train.cpp is a training loop.
  * - Buffers are passed as conv1d::Span, a pointer and a length, made from
  *   any contiguous container (std::vector, std::array, a C array) or from an
  *   explicit pointer and length. Every length reaches the C API, which
  *   checks it.
  *
  * Threads: the const members of Layer are the C API's read-only calls
- * (forward, the queries, the getters); any number of threads may run them on
+ * (forward, backward, the queries, the getters); any number of threads may run them on
  * one built layer at once. The non-const members must not run concurrently
  * with any other call on the same layer.
  */
@@ -112,6 +117,25 @@ inline const char* c_string(const std::string& value) {
   if (value.find('\0') != std::string::npos)
     throw Error(CONV1D_ERROR_INVALID_VALUE, "the string contains a NUL character");
   return value.c_str();
+}
+
+// The C API reads NULL as "not wanted" for optional buffers; an empty view is
+// passed as NULL so that a default Span or an empty vector means that.
+template <class T>
+T* or_null(T* data, size_t size) noexcept {
+  return size == 0 ? nullptr : data;
+}
+
+// batch * steps * channels when the arguments describe an input that fits in
+// x_len floats, else 0. An input that does not fit is refused by the library,
+// which then also explains why.
+inline size_t input_count(size_t x_len, int64_t batch, int64_t steps, int64_t channels) noexcept {
+  if (batch <= 0 || steps <= 0 || channels <= 0) return 0;
+  const uint64_t b = static_cast<uint64_t>(batch), s = static_cast<uint64_t>(steps),
+                 c = static_cast<uint64_t>(channels);
+  if (s > x_len / b) return 0;
+  if (c > x_len / (b * s)) return 0;
+  return static_cast<size_t>(b * s * c);
 }
 
 template <class C, class T, class = void>
@@ -276,6 +300,87 @@ struct PaddingAmounts {
 struct Bounds {
   int64_t lower = 0;  ///< smallest accepted value
   int64_t upper = 0;  ///< largest accepted value
+};
+
+/**
+ * @brief Options of Layer::backward and Layer::lora_gradients (conv1d_backward_flags);
+ *        combine them with `|`.
+ */
+enum class BackwardFlags : uint32_t {
+  none = CONV1D_BACKWARD_DEFAULT,  ///< overwrite the gradient buffers; no regularizers
+  /** Add the regularizers' gradients, as Keras adds layer.losses to the loss: the kernel and
+   *  bias penalties' (trainable weights only), and the activity penalty's divided by batch. */
+  regularizers = CONV1D_BACKWARD_REGULARIZERS,
+  /** Add into the caller's gradient buffers instead of overwriting them (gradient
+   *  accumulation); only the overloads that take buffers accept it. */
+  accumulate = CONV1D_BACKWARD_ACCUMULATE
+};
+
+/**
+ * @brief Both sets of options.
+ * @param a some options
+ * @param b more options
+ * @return their union
+ */
+constexpr BackwardFlags operator|(BackwardFlags a, BackwardFlags b) noexcept {
+  return static_cast<BackwardFlags>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+
+/**
+ * @brief The options two sets share, e.g. `(flags & BackwardFlags::accumulate) != BackwardFlags::none`.
+ * @param a some options
+ * @param b other options
+ * @return their intersection
+ */
+constexpr BackwardFlags operator&(BackwardFlags a, BackwardFlags b) noexcept {
+  return static_cast<BackwardFlags>(static_cast<uint32_t>(a) & static_cast<uint32_t>(b));
+}
+
+/**
+ * @brief Which gradients the vector-returning Layer::backward computes; combine them with `|`.
+ *        A gradient not asked for costs nothing.
+ */
+enum class Grad : uint32_t {
+  none = 0,                    ///< none: backward only checks its arguments
+  input = 1,                   ///< dx, the gradient with respect to the input
+  kernel = 2,                  ///< the gradient with respect to the kernel
+  bias = 4,                    ///< the gradient with respect to the bias (skipped without use_bias)
+  weights = kernel | bias,     ///< kernel and bias: what a first layer needs
+  all = input | kernel | bias  ///< input, kernel and bias
+};
+
+/**
+ * @brief Both selections.
+ * @param a some gradients
+ * @param b more gradients
+ * @return their union
+ */
+constexpr Grad operator|(Grad a, Grad b) noexcept {
+  return static_cast<Grad>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+
+/**
+ * @brief The gradients two selections share, e.g. `(which & Grad::input) != Grad::none`.
+ * @param a some gradients
+ * @param b other gradients
+ * @return their intersection
+ */
+constexpr Grad operator&(Grad a, Grad b) noexcept {
+  return static_cast<Grad>(static_cast<uint32_t>(a) & static_cast<uint32_t>(b));
+}
+
+/** @brief Gradients from Layer::backward, each empty when it was not asked for. */
+struct Gradients {
+  std::vector<float> dx;      ///< with respect to the input x, in x's shape
+  std::vector<float> kernel;  ///< with respect to the kernel the convolution uses (Keras layout); with LoRA on,
+                              ///< pass it to Layer::lora_gradients
+  std::vector<float> bias;    ///< with respect to the bias, (filters,); empty without use_bias
+};
+
+/** @brief Gradients of the LoRA factors from Layer::lora_gradients. */
+struct LoraGradients {
+  std::vector<float> a;  ///< with respect to lora_kernel_a, (kernel_size, in_channels/groups, lora_rank)
+  std::vector<float> b;  ///< with respect to lora_kernel_b, (lora_rank, filters)
 };
 
 /** @brief The loaded library's version number, major*10000 + minor*100 + patch. */
@@ -786,10 +891,311 @@ class Layer {
 
   /** @} */
 
-  // The training API (conv1d_backward; the regularizer, constraint and LoRA
-  // parameters) lands in conv1d.h separately. It belongs here the same way:
-  // const members taking Spans with a vector-returning overload, and one
-  // typed accessor per new conv1d_param over set_string / set_double.
+  /** @name Training parameters (Keras regularizers, constraints, lora_rank, lora_alpha, trainable)
+   *  Regularizers and constraints take a Keras name or the JSON of a serialized
+   *  Keras object with its arguments, or "null" for none, and read back as that
+   *  JSON or "null". They change no forward output; see docs/training.md.
+   *  @{ */
+
+  /** @brief [kernel_regularizer] @return its Keras JSON, or "null" */
+  std::string kernel_regularizer() const { return get_string(CONV1D_PARAM_KERNEL_REGULARIZER); }
+  /** @brief [kernel_regularizer]; with LoRA on it applies to the two factors instead of the frozen kernel.
+   *  @param name_or_json "l1", "l2", "l1l2" (factors 0), JSON such as
+   *  `{"class_name": "L2", "config": {"l2": 0.001}}`, or "null" @return this layer */
+  Layer& set_kernel_regularizer(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_KERNEL_REGULARIZER, name_or_json);
+  }
+
+  /** @brief [bias_regularizer] @return its Keras JSON, or "null" */
+  std::string bias_regularizer() const { return get_string(CONV1D_PARAM_BIAS_REGULARIZER); }
+  /** @brief [bias_regularizer] @param name_or_json a Keras name, serialized JSON, or "null" @return this layer */
+  Layer& set_bias_regularizer(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_BIAS_REGULARIZER, name_or_json);
+  }
+
+  /** @brief [activity_regularizer] @return its Keras JSON, or "null" */
+  std::string activity_regularizer() const { return get_string(CONV1D_PARAM_ACTIVITY_REGULARIZER); }
+  /** @brief [activity_regularizer]: a penalty on the output after the activation, divided by the batch size.
+   *  @param name_or_json a Keras name, serialized JSON, or "null" @return this layer */
+  Layer& set_activity_regularizer(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_ACTIVITY_REGULARIZER, name_or_json);
+  }
+
+  /** @brief [kernel_constraint] @return its Keras JSON, or "null" */
+  std::string kernel_constraint() const { return get_string(CONV1D_PARAM_KERNEL_CONSTRAINT); }
+  /** @brief [kernel_constraint]; apply_constraints() projects the kernel. Refused while LoRA is on, as in Keras.
+   *  @param name_or_json "max_norm", "min_max_norm", "non_neg", "unit_norm", JSON such as
+   *  `{"class_name": "MaxNorm", "config": {"max_value": 2, "axis": [0, 1]}}`, or "null" @return this layer */
+  Layer& set_kernel_constraint(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_KERNEL_CONSTRAINT, name_or_json);
+  }
+
+  /** @brief [bias_constraint] @return its Keras JSON, or "null" */
+  std::string bias_constraint() const { return get_string(CONV1D_PARAM_BIAS_CONSTRAINT); }
+  /** @brief [bias_constraint] @param name_or_json a Keras name, serialized JSON, or "null" @return this layer */
+  Layer& set_bias_constraint(const std::string& name_or_json) {
+    return set_string(CONV1D_PARAM_BIAS_CONSTRAINT, name_or_json);
+  }
+
+  /** @brief [lora_rank] @return the LoRA rank, 0 when LoRA is off */
+  int64_t lora_rank() const { return get_int(CONV1D_PARAM_LORA_RANK); }
+  /** @brief [lora_rank]. Before build, LoRA is enabled at build; on a built layer it is enabled now
+   *  (Keras' enable_lora): the kernel is frozen, and the factors A (he_uniform) and B (zeros) are trained.
+   *  @param value 0 (off) or the rank @return this layer */
+  Layer& set_lora_rank(int64_t value) { return set_int(CONV1D_PARAM_LORA_RANK, value); }
+
+  /** @brief [lora_alpha] @return the scale numerator (the update is scaled by lora_alpha / lora_rank); the rank
+   *  until set, as in Keras */
+  double lora_alpha() const { return get_double(CONV1D_PARAM_LORA_ALPHA); }
+  /** @brief [lora_alpha] @param value finite @return this layer */
+  Layer& set_lora_alpha(double value) { return set_double(CONV1D_PARAM_LORA_ALPHA, value); }
+
+  /** @brief [trainable] @return whether the weights are trained */
+  bool trainable() const { return get_int(CONV1D_PARAM_TRAINABLE) != 0; }
+  /** @brief [trainable]: weight penalties and constraints apply only to trainable weights.
+   *  @param value the flag @return this layer */
+  Layer& set_trainable(bool value) { return set_int(CONV1D_PARAM_TRAINABLE, value ? 1 : 0); }
+
+  /** @} */
+
+  /** @name Training
+   *  The wrapper of conv1d_backward and its companions; docs/training.md explains them.
+   *  @{ */
+
+  /**
+   * @brief Backward pass into new vectors: the gradients of a loss, given the forward's input and
+   *        dy, the loss gradient with respect to the layer's output (after the activation).
+   *
+   * The vectors are allocated here, sized as the layer needs, and start at zero; to accumulate over
+   * micro-batches, pass them to the overload that takes buffers, with BackwardFlags::accumulate.
+   * @param x        the forward's input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @param dy       loss gradient, in the output's shape (output_shape(batch, steps))
+   * @param which    the gradients to compute; the bias's is skipped (left empty) without use_bias
+   * @param flags    BackwardFlags::regularizers or none; accumulate throws CONV1D_ERROR_INVALID_VALUE here
+   * @return the gradients; those not in `which` are empty
+   */
+  Gradients backward(Span<const float> x, int64_t batch, int64_t steps, int64_t channels, Span<const float> dy,
+                     Grad which = Grad::all, BackwardFlags flags = BackwardFlags::none) const {
+    if ((flags & BackwardFlags::accumulate) != BackwardFlags::none)
+      throw Error(CONV1D_ERROR_INVALID_VALUE,
+                  "BackwardFlags::accumulate adds into existing gradients: pass them to the backward overload that "
+                  "takes buffers");
+    if ((which & Grad::all) != which)
+      throw Error(CONV1D_ERROR_INVALID_VALUE,
+                  "unknown bits in the Grad value " + std::to_string(static_cast<uint32_t>(which)));
+    Gradients g;
+    if ((which & Grad::input) != Grad::none) g.dx.resize(detail::input_count(x.size(), batch, steps, channels));
+    if ((which & Grad::kernel) != Grad::none) g.kernel.resize(weight_size(CONV1D_WEIGHT_KERNEL));
+    if ((which & Grad::bias) != Grad::none) g.bias.resize(weight_size(CONV1D_WEIGHT_BIAS));
+    backward(x, batch, steps, channels, dy, g.dx, g.kernel, g.bias, flags);
+    return g;
+  }
+
+  /**
+   * @brief Backward pass into caller buffers, as conv1d_backward: nothing is allocated here.
+   *
+   * An empty buffer skips that gradient. The buffers must not overlap each other, x or dy.
+   * @param x        the forward's input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @param dy       loss gradient, in the output's shape (output_shape(batch, steps))
+   * @param dx       receives the input gradient: at least batch*steps*channels floats, or empty
+   * @param dkernel  receives the kernel gradient: at least weight_size(CONV1D_WEIGHT_KERNEL) floats, or empty
+   * @param dbias    receives the bias gradient: at least filters() floats, or empty (always empty without use_bias)
+   * @param flags    BackwardFlags::regularizers and/or BackwardFlags::accumulate
+   */
+  void backward(Span<const float> x, int64_t batch, int64_t steps, int64_t channels, Span<const float> dy,
+                Span<float> dx, Span<float> dkernel, Span<float> dbias,
+                BackwardFlags flags = BackwardFlags::none) const {
+    detail::check(conv1d_backward(
+        handle_, x.data(), x.size(), batch, steps, channels, dy.data(), dy.size(),
+        detail::or_null(dx.data(), dx.size()), dx.size(), detail::or_null(dkernel.data(), dkernel.size()),
+        dkernel.size(), detail::or_null(dbias.data(), dbias.size()), dbias.size(), static_cast<uint32_t>(flags)));
+  }
+
+  /**
+   * @brief The weight penalties Keras adds to the loss for this layer (layer.losses without the activity
+   *        term): kernel and bias regularizers of the trainable weights, or with LoRA on the kernel
+   *        regularizer of the two factors.
+   * @return the penalty
+   */
+  double regularization_loss() const {
+    double loss = 0.0;
+    detail::check(conv1d_regularization_loss(handle_, nullptr, 0, 0, 0, &loss));
+    return loss;
+  }
+
+  /**
+   * @brief The regularization loss Keras adds for this layer with the output y: the weight penalties
+   *        plus the activity regularizer's penalty of y divided by batch.
+   * @param y     an output of forward() for an input of (batch, steps); an empty y is refused as too short
+   * @param batch the batch size of that input, > 0
+   * @param steps the length of that input, > 0
+   * @return the penalty
+   */
+  double regularization_loss(Span<const float> y, int64_t batch, int64_t steps) const {
+    // The C API reads a NULL y as "no activity term", so an empty y is passed
+    // as a real (zero-length) buffer for the library to refuse.
+    const float none = 0.0f;
+    double loss = 0.0;
+    detail::check(conv1d_regularization_loss(handle_, y.empty() ? &none : y.data(), y.size(), batch, steps, &loss));
+    return loss;
+  }
+
+  /**
+   * @brief Projects the trainable weights onto the kernel and bias constraints in place, as a Keras
+   *        optimizer does after each update.
+   * @return this layer
+   */
+  Layer& apply_constraints() {
+    detail::check(conv1d_apply_constraints(handle_));
+    return *this;
+  }
+
+  /**
+   * @brief Number of floats in one weight of a built layer.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B
+   * @return its size, 0 when the layer does not have it (no bias, LoRA off)
+   */
+  size_t weight_size(conv1d_weight which) const {
+    size_t len = 0;
+    detail::check(conv1d_weight_size(handle_, which, &len));
+    return len;
+  }
+
+  /**
+   * @brief A copy of one weight, in Keras layout.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B; one the layer does not have throws
+   * @return weight_size(which) floats
+   */
+  std::vector<float> weight(conv1d_weight which) const {
+    std::vector<float> data(weight_size(which));
+    get_weight(which, data);
+    return data;
+  }
+
+  /**
+   * @brief Copies one weight into a caller buffer.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B
+   * @param data  at least weight_size(which) floats
+   */
+  void get_weight(conv1d_weight which, Span<float> data) const {
+    detail::check(conv1d_get_weight(handle_, which, data.data(), data.size()));
+  }
+
+  /**
+   * @brief Replaces one weight of a built layer (copied): how an optimizer writes back an update.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B
+   * @param data  exactly weight_size(which) floats
+   * @return this layer
+   */
+  Layer& set_weight(conv1d_weight which, Span<const float> data) {
+    detail::check(conv1d_set_weight(handle_, which, data.data(), data.size()));
+    return *this;
+  }
+
+  /**
+   * @brief set_weight with a pointer and a length, as conv1d_set_weight.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B
+   * @param data  the values
+   * @param len   number of values: exactly weight_size(which)
+   * @return this layer
+   */
+  Layer& set_weight(conv1d_weight which, const float* data, size_t len) {
+    return set_weight(which, Span<const float>(data, len));
+  }
+
+  /**
+   * @brief set_weight from a braced list, e.g. `layer.set_weight(CONV1D_WEIGHT_BIAS, {0.5f, -0.5f})`.
+   * @param which CONV1D_WEIGHT_KERNEL, _BIAS, _LORA_A or _LORA_B
+   * @param data  exactly weight_size(which) values
+   * @return this layer
+   */
+  Layer& set_weight(conv1d_weight which, std::initializer_list<float> data) {
+    return set_weight(which, Span<const float>(data.begin(), data.size()));
+  }
+
+  /**
+   * @brief With LoRA on: the gradients of the factors from the kernel gradient, into new vectors:
+   *        dA = s dkernel B^T and dB = s A^T dkernel with s = lora_alpha / lora_rank.
+   * @param dkernel the kernel gradient from backward(), at least weight_size(CONV1D_WEIGHT_KERNEL) floats
+   * @param flags   BackwardFlags::regularizers adds the kernel regularizer's gradient of each factor;
+   *                accumulate throws CONV1D_ERROR_INVALID_VALUE here
+   * @return dA and dB, shaped as weight_size(CONV1D_WEIGHT_LORA_A) and _LORA_B
+   */
+  LoraGradients lora_gradients(Span<const float> dkernel, BackwardFlags flags = BackwardFlags::none) const {
+    if ((flags & BackwardFlags::accumulate) != BackwardFlags::none)
+      throw Error(CONV1D_ERROR_INVALID_VALUE,
+                  "BackwardFlags::accumulate adds into existing gradients: pass them to the lora_gradients overload "
+                  "that takes buffers");
+    LoraGradients g;
+    g.a.resize(weight_size(CONV1D_WEIGHT_LORA_A));
+    g.b.resize(weight_size(CONV1D_WEIGHT_LORA_B));
+    lora_gradients(dkernel, g.a, g.b, flags);
+    return g;
+  }
+
+  /**
+   * @brief With LoRA on: the gradients of the factors into caller buffers, as conv1d_lora_gradients.
+   *        An empty buffer skips that factor.
+   * @param dkernel the kernel gradient from backward(), at least weight_size(CONV1D_WEIGHT_KERNEL) floats
+   * @param da      receives dA: at least weight_size(CONV1D_WEIGHT_LORA_A) floats, or empty
+   * @param db      receives dB: at least weight_size(CONV1D_WEIGHT_LORA_B) floats, or empty
+   * @param flags   BackwardFlags::regularizers and/or BackwardFlags::accumulate
+   */
+  void lora_gradients(Span<const float> dkernel, Span<float> da, Span<float> db,
+                      BackwardFlags flags = BackwardFlags::none) const {
+    detail::check(conv1d_lora_gradients(handle_, dkernel.data(), dkernel.size(), detail::or_null(da.data(), da.size()),
+                                        da.size(), detail::or_null(db.data(), db.size()), db.size(),
+                                        static_cast<uint32_t>(flags)));
+  }
+
+  /**
+   * @brief Folds the LoRA update into the kernel (kernel += lora_alpha / lora_rank * A B) and turns
+   *        LoRA off: lora_rank() reads 0 again and the kernel is trainable.
+   * @return this layer
+   */
+  Layer& lora_merge() {
+    detail::check(conv1d_lora_merge(handle_));
+    return *this;
+  }
+
+  /** @} */
+
+  /** @name Keras config
+   *  @{ */
+
+  /**
+   * @brief A layer from Keras 3 JSON, as conv1d_create_from_config: the dict of layer.get_config(),
+   *        or a model's layer entry; with a "build_config" it is built, its weights from the initializers.
+   * @param json the JSON text (without NUL characters)
+   * @return the new layer
+   * @throws Error with CONV1D_ERROR_PARSE (the message names the key) for JSON Keras would not accept
+   */
+  static Layer from_config(const std::string& json) {
+    conv1d_layer* handle = nullptr;
+    detail::check(conv1d_create_from_config(detail::c_string(json), &handle));
+    return Layer(handle);
+  }
+
+  /**
+   * @brief The layer's get_config() as Keras 3 writes it, key order included; execution parameters
+   *        and the seed are not part of it.
+   * @param wrapped false: the config dict; true: the model entry with "module", "class_name",
+   *                "registered_name" and, once built, "build_config"
+   * @return the JSON text
+   */
+  std::string config(bool wrapped = false) const {
+    return detail::read_string([&](char* buffer, size_t capacity, size_t* needed) {
+      return conv1d_get_config(handle_, wrapped ? 1 : 0, buffer, capacity, needed);
+    });
+  }
+
+  /** @} */
 
  private:
   conv1d_layer* handle_ = nullptr;
