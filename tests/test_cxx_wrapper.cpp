@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <conv1d/conv1d.hpp>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -1023,4 +1025,30 @@ TEST_CASE("C++ wrapper: training errors throw conv1d::Error and change nothing",
   expect_error([&] { no_bias.backward(x, 2, 5, 3, dy); },  // NOLINT(bugprone-use-after-move)
                CONV1D_ERROR_NULL_POINTER, "layer");
   expect_error([&] { no_bias.config(); }, CONV1D_ERROR_NULL_POINTER, "layer");  // NOLINT(bugprone-use-after-move)
+}
+
+TEST_CASE("C++ wrapper: weights through .npy files, and file errors", "[cxx][files]") {
+  conv1d::Layer a(6, 3);
+  a.set_seed(5);
+  a.build(4);
+  const std::string base = "/tmp/conv1d_cxx_npy_" + std::to_string(reinterpret_cast<uintptr_t>(&a));
+  a.save_npy(CONV1D_WEIGHT_KERNEL, base + "_k.npy");
+  a.save_npy(CONV1D_WEIGHT_BIAS, base + "_b.npy");
+  // An unbuilt layer is built from the kernel file's shape (3, 4, 6).
+  conv1d::Layer b(6, 3);
+  b.load_npy(CONV1D_WEIGHT_KERNEL, base + "_k.npy").load_npy(CONV1D_WEIGHT_BIAS, base + "_b.npy");
+  CHECK(b.in_channels() == 4);
+  CHECK(b.weight(CONV1D_WEIGHT_KERNEL) == a.weight(CONV1D_WEIGHT_KERNEL));
+  CHECK(b.weight(CONV1D_WEIGHT_BIAS) == a.weight(CONV1D_WEIGHT_BIAS));
+  std::remove((base + "_k.npy").c_str());
+  std::remove((base + "_b.npy").c_str());
+  // A missing file: CONV1D_ERROR_IO naming the path, nothing changed.
+  try {
+    b.load_weights(base + "_missing.weights.h5");
+    FAIL("no exception");
+  } catch (const conv1d::Error& e) {
+    CHECK(e.status() == CONV1D_ERROR_IO);
+    CHECK(std::string(e.what()).find("_missing.weights.h5") != std::string::npos);
+  }
+  CHECK(b.weight(CONV1D_WEIGHT_KERNEL) == a.weight(CONV1D_WEIGHT_KERNEL));
 }

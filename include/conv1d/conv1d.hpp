@@ -1197,6 +1197,49 @@ class Layer {
 
   /** @} */
 
+  /** @name Keras weight files
+   *  @{ */
+
+  /**
+   * @brief Loads the kernel and bias from a Keras file, as conv1d_load_weights_keras: a .keras
+   *        archive, a .weights.h5 file or a legacy .h5 file. An unbuilt layer is built from the
+   *        kernel's shape; with LoRA on the factors are zeroed, as Keras does.
+   * @param path the file
+   * @param layer_key which Conv1D: a path in the file ("layers/conv1d_1"), its last part
+   *                  ("conv1d_1") or the layer's Keras name; empty: the file's only Conv1D
+   * @return this layer
+   * @throws Error with CONV1D_ERROR_IO, CONV1D_ERROR_PARSE, CONV1D_ERROR_UNKNOWN_NAME (the message
+   *         lists the candidates), CONV1D_ERROR_LENGTH_MISMATCH, ...; the layer is unchanged then
+   */
+  Layer& load_weights(const std::string& path, const std::string& layer_key = std::string()) {
+    detail::check(conv1d_load_weights_keras(handle_, detail::c_string(path),
+                                            layer_key.empty() ? nullptr : detail::c_string(layer_key)));
+    return *this;
+  }
+
+  /**
+   * @brief Loads one weight from a NumPy .npy file in its Keras shape, as conv1d_load_npy.
+   * @param which the weight
+   * @param path the file
+   * @return this layer
+   */
+  Layer& load_npy(conv1d_weight which, const std::string& path) {
+    detail::check(conv1d_load_npy(handle_, which, detail::c_string(path)));
+    return *this;
+  }
+
+  /**
+   * @brief Saves one weight as a NumPy .npy file (little-endian float32, Keras shape), as
+   *        conv1d_save_npy.
+   * @param which the weight
+   * @param path the file
+   */
+  void save_npy(conv1d_weight which, const std::string& path) const {
+    detail::check(conv1d_save_npy(handle_, which, detail::c_string(path)));
+  }
+
+  /** @} */
+
  private:
   conv1d_layer* handle_ = nullptr;
 };
