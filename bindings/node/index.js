@@ -7,6 +7,7 @@
 //   const y = layer.call(x);
 //   y.shape; // [4, 8, 32]
 //   const { dx, grads } = layer.backward(x, y.data.map(() => 1)); // grads.kernel, grads.bias
+//   const trained = conv1d.fromKeras(layerConfig, 'model.keras'); // Keras config + saved weights
 //
 // The shared library is found through $CONV1D_LIBRARY, the build tree of the
 // checkout this module sits in, or the system loader (see lib/native.js);
@@ -14,7 +15,7 @@
 
 const native = require('./lib/native');
 const { Status, Conv1DError } = require('./lib/errors');
-const { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, serialize, deserialize } = require('./lib/layer');
+const { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, serialize, deserialize, fromKeras } = require('./lib/layer');
 
 const ISA_NAMES = ['scalar', 'avx2', 'avx512'];
 
@@ -29,6 +30,7 @@ module.exports = {
   Variable,
   serialize,
   deserialize,
+  fromKeras,
   loadLibrary: (file) => {
     native.loadLibrary(file);
   },

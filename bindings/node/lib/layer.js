@@ -7,7 +7,10 @@
 // Keras layout: kernel (kernel_size, in_channels / groups, filters), bias
 // (filters).
 
+const { fileURLToPath } = require('node:url');
+
 const native = require('./native');
+const { Status } = require('./errors');
 
 /** conv1d_param values (include/conv1d/conv1d.h). Never renumbered. */
 const Param = Object.freeze({
@@ -164,6 +167,31 @@ function objectSpec(value, what) {
 }
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * A file path for the C API, taken as node:fs takes it: a string, a Buffer (the name's bytes) or a
+ * file: URL. A NUL-terminated Buffer for a Buffer; koffi passes strings as UTF-8.
+ */
+function pathArgument(file, what = 'path') {
+  if (file instanceof URL) file = fileURLToPath(file); // throws for other schemes
+  const bytes = Buffer.isBuffer(file) || file instanceof Uint8Array;
+  if (!bytes && typeof file !== 'string') {
+    throw new TypeError(`${what} must be a string, Buffer or file: URL; got ${file === null ? 'null' : typeof file}`);
+  }
+  if (bytes ? file.includes(0) : file.includes('\0')) throw new TypeError(`${what} must not contain null bytes`);
+  return bytes ? Buffer.concat([Buffer.from(file), Buffer.alloc(1)]) : file;
+}
+
+/** A conv1d_weight value from a Keras variable name (see WEIGHT_NAMES) or a Weight value. */
+function weightArgument(which) {
+  if (typeof which === 'string' && WEIGHT_NAMES.includes(which)) return WEIGHT_NAMES.indexOf(which);
+  if (Number.isInteger(which) && which >= 0 && which < WEIGHT_NAMES.length) return which;
+  if (typeof which !== 'string' && typeof which !== 'number') {
+    throw new TypeError(`which must be a weight name or a conv1d.Weight value, got ${String(which)}`);
+  }
+  const names = WEIGHT_NAMES.map((n) => `'${n}'`).join(', ');
+  throw new RangeError(`which must be one of ${names} (or a conv1d.Weight value); got ${JSON.stringify(which)}`);
+}
 
 /** A writable Float32Array of `size` values from `out`, or a new one. */
 function outputArray(given, size, what) {
@@ -902,6 +930,61 @@ class Conv1DLayer {
     return this.present().reduce((total, which) => total + this.weightSize(which), 0);
   }
 
+  // ---- weight files ----
+
+  /** Call a file function of the library; an IO failure's error gets `path`, as node:fs errors have. */
+  fileCall(file, call) {
+    const raw = pathArgument(file);
+    try {
+      call(raw);
+    } catch (error) {
+      if (error.status === Status.IO) error.path = file instanceof URL ? fileURLToPath(file) : file;
+      throw error;
+    }
+  }
+
+  /**
+   * Load the kernel and bias from a file Keras saved (conv1d_load_weights_keras): a .keras archive
+   * (model.save), a .weights.h5 file (model.save_weights) or a legacy .h5 file (model.save("m.h5"),
+   * Keras 2's save_weights), told apart by their content. `file` is a string, Buffer or file: URL.
+   * `key` picks the layer when the file holds several: its path in the file ('layers/conv1d_1', or
+   * the trailing 'conv1d_1'; Keras numbers paths per class in model order) or its Keras name (kept
+   * by Keras 3.6 and later, and by legacy files); null needs exactly one Conv1D-like layer. A key
+   * that matches nothing (UNKNOWN_NAME) or several layers (INVALID_VALUE) throws with the candidates
+   * listed. An unbuilt layer is built from the kernel's shape (kernelSize, inChannels/groups,
+   * filters); a built one must have exactly that shape. With LoRA on, the kernel is replaced and the
+   * factors are zeroed, as in Keras. On any failure the layer is unchanged.
+   */
+  loadWeights(file, key = null) {
+    if (key !== null && key !== undefined) {
+      if (typeof key !== 'string') throw new TypeError(`key must be a string or null, got ${typeof key}`);
+      if (key.includes('\0')) throw new TypeError('key must not contain null bytes');
+    }
+    const k = key === undefined ? null : key;
+    this.fileCall(file, (raw) => this.lib.load_weights_keras(this.h(), raw, k));
+  }
+
+  /**
+   * Set one weight from a NumPy .npy file (conv1d_load_npy). `which` is 'kernel', 'bias',
+   * 'lora_kernel_a' or 'lora_kernel_b' (or a conv1d.Weight value). The array must have the weight's
+   * Keras shape, C order, and float32, float64 or float16 values in either byte order. Loading the
+   * kernel into an unbuilt layer builds it (the bias from its initializer); the other weights need a
+   * built layer that has them. On any failure the layer is unchanged.
+   */
+  loadNpy(which, file) {
+    const w = weightArgument(which);
+    this.fileCall(file, (raw) => this.lib.load_npy(this.h(), w, raw));
+  }
+
+  /**
+   * Write one weight of a built layer to `file` as a NumPy .npy file (conv1d_save_npy): little-endian
+   * float32 in its Keras shape, which numpy.load reads. The file is created or truncated.
+   */
+  saveNpy(which, file) {
+    const w = weightArgument(which);
+    this.fileCall(file, (raw) => this.lib.save_npy(this.h(), w, raw));
+  }
+
   // ---- config ----
 
   /**
@@ -947,6 +1030,23 @@ class Conv1DLayer {
     return layer;
   }
 
+  /**
+   * A layer from its Keras config and the weights Keras saved: fromConfig(config), then
+   * loadWeights(file, key). `config` is what fromConfig takes (a get_config() object, a layer's
+   * entry in a model's config.json, or either as JSON text). An entry with a build_config must agree
+   * with the file's kernel; without one the file builds the layer.
+   */
+  static fromKeras(config, file, key = null) {
+    const layer = Conv1DLayer.fromConfig(config);
+    try {
+      layer.loadWeights(file, key);
+    } catch (error) {
+      layer.close();
+      throw error;
+    }
+    return layer;
+  }
+
   toString() {
     if (!this.handle) return 'Conv1D (closed)';
     const state = this.built ? `inputChannels=${this.inputChannels}` : 'unbuilt';
@@ -972,4 +1072,7 @@ const serialize = (layer) => layer.serialize();
 /** keras.layers.deserialize: a Conv1D from a model-config entry or a config object. */
 const deserialize = (config) => Conv1DLayer.fromConfig(config);
 
-module.exports = { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, asTensor, serialize, deserialize };
+/** Conv1D.fromKeras: a layer from its Keras config and the weights file Keras saved. */
+const fromKeras = (config, file, key = null) => Conv1DLayer.fromKeras(config, file, key);
+
+module.exports = { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, asTensor, serialize, deserialize, fromKeras };

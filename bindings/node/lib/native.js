@@ -89,6 +89,15 @@ const PROTOTYPES = {
     '_Out_ size_t *needed)',
 };
 
+// Functions a 1.1 library may lack: the Keras weight-file and .npy functions
+// came after the first 1.1.0 builds. The library still loads without them;
+// calling one throws a Conv1DError (UNSUPPORTED) naming the missing symbol.
+const OPTIONAL_PROTOTYPES = {
+  load_weights_keras: 'int conv1d_load_weights_keras(conv1d_layer *layer, const char *path, const char *layer_key)',
+  load_npy: 'int conv1d_load_npy(conv1d_layer *layer, int which, const char *path)',
+  save_npy: 'int conv1d_save_npy(const conv1d_layer *layer, int which, const char *path)',
+};
+
 /** Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags). */
 const BackwardFlags = Object.freeze({ REGULARIZERS: 1, ACCUMULATE: 2 });
 
@@ -126,6 +135,29 @@ class Library {
       this.raw[name] = fn;
       this[name] = UNCHECKED.has(name) ? fn : this.checked(fn);
     }
+    for (const [name, prototype] of Object.entries(OPTIONAL_PROTOTYPES)) {
+      let fn;
+      try {
+        fn = this.handle.func(prototype);
+      } catch {
+        this[name] = this.missing(`conv1d_${name}`);
+        continue;
+      }
+      this.raw[name] = fn;
+      this[name] = this.checked(fn);
+    }
+  }
+
+  /** A stand-in for an optional function this library does not export. */
+  missing(symbol) {
+    return () => {
+      throw errorForStatus(
+        Status.UNSUPPORTED,
+        `${this.path} (libconv1d ${this.version_string()}) does not export ${symbol}: it was built before the ` +
+          'Keras weight-file functions were added; rebuild libconv1d from a newer source',
+        this.status_string(Status.UNSUPPORTED),
+      );
+    };
   }
 
   checked(fn) {

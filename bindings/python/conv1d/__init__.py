@@ -9,6 +9,8 @@
     y.shape                                     # (4, 8, 32)
     dx, grads = layer.backward(x, np.ones_like(y))  # {"kernel": ..., "bias": ...}
 
+    layer = conv1d.from_keras(config, "model.keras")  # Keras config + saved weights
+
 The shared library is found through $CONV1D_LIBRARY, the build tree of the
 checkout this package sits in, or the system loader (see conv1d._native);
 ``load_library(path)`` picks one explicitly before first use.
@@ -31,7 +33,7 @@ from .errors import (
     UnsupportedError,
     WrongTypeError,
 )
-from .layer import WEIGHT_NAMES, Conv1D, Param, Variable, Weight, deserialize, serialize
+from .layer import WEIGHT_NAMES, Conv1D, Param, Variable, Weight, deserialize, from_keras, serialize
 
 Convolution1D = Conv1D  # Keras' alias
 
@@ -58,6 +60,7 @@ __all__ = [
     "cpu_isa",
     "deserialize",
     "errors",
+    "from_keras",
     "library_path",
     "load_library",
     "serialize",

@@ -91,6 +91,15 @@ _FUNCTIONS = {
     "conv1d_get_config": (_status, [LayerPtr, ctypes.c_int, ctypes.c_char_p, _size, _sizep], False),
 }
 
+# Functions a 1.1 library may lack: the Keras weight-file and .npy functions
+# came after the first 1.1.0 builds. The library still loads without them;
+# calling one raises UnsupportedError naming the missing symbol.
+_OPTIONAL_FUNCTIONS = {
+    "conv1d_load_weights_keras": (_status, [LayerPtr, ctypes.c_char_p, ctypes.c_char_p], True),
+    "conv1d_load_npy": (_status, [LayerPtr, _enum, ctypes.c_char_p], True),
+    "conv1d_save_npy": (_status, [LayerPtr, _enum, ctypes.c_char_p], True),
+}
+
 # Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags).
 BACKWARD_REGULARIZERS = 1
 BACKWARD_ACCUMULATE = 2
@@ -111,8 +120,14 @@ class Library:
                 % (self.path, self.cdll.conv1d_version_string().decode(), MINIMUM_VERSION // 10000,
                    MINIMUM_VERSION // 100 % 100, MAJOR_VERSION)
             )
-        for name, (restype, argtypes, raises) in _FUNCTIONS.items():
-            fn = getattr(self.cdll, name)
+        for name, (restype, argtypes, raises) in list(_FUNCTIONS.items()) + list(_OPTIONAL_FUNCTIONS.items()):
+            try:
+                fn = getattr(self.cdll, name)
+            except AttributeError:
+                if name not in _OPTIONAL_FUNCTIONS:
+                    raise
+                setattr(self, name[len("conv1d_") :], self._missing(name))
+                continue
             fn.restype = restype
             fn.argtypes = argtypes
             if raises:
@@ -121,6 +136,20 @@ class Library:
 
     def version(self):
         return self.version_string().decode()
+
+    def _missing(self, name):
+        """A stand-in for an optional function this library does not export."""
+
+        def missing(*args):
+            raise error_for_status(
+                Status.UNSUPPORTED,
+                "%s (libconv1d %s) does not export %s: it was built before the Keras weight-file "
+                "functions were added; rebuild libconv1d from a newer source" % (self.path, self.version(), name),
+                self.status_string(Status.UNSUPPORTED).decode(),
+            )
+
+        missing.__name__ = name
+        return missing
 
     def error(self, status):
         """The exception for a failed call; call right after it, on the same thread."""

@@ -71,7 +71,8 @@ class UnknownNameError(InvalidArgumentError):
 
 
 class ParseError(InvalidArgumentError):
-    """Malformed JSON, or a config object Keras would not accept."""
+    """Malformed JSON, a config object Keras would not accept, or a malformed,
+    truncated or corrupt weight file."""
 
 
 class ShapeMismatchError(InvalidArgumentError):
@@ -99,7 +100,9 @@ class OutOfMemoryError(Conv1DError, MemoryError):
 
 
 class LibraryIOError(Conv1DError, OSError):
-    """A file could not be read or written."""
+    """A file could not be opened, read or written; the message has the path
+    and the system's reason. Raised by the weight-file methods, ``filename``
+    is the path they were given."""
 
 
 class InternalError(Conv1DError, RuntimeError):

@@ -5,12 +5,14 @@ import enum
 import json
 import math
 import numbers
+import os
 import threading
 
 import numpy as np
 
 from . import _native
 from ._native import BACKWARD_ACCUMULATE, BACKWARD_REGULARIZERS, FloatPtr, LayerPtr
+from .errors import LibraryIOError
 
 
 class Param(enum.IntEnum):
@@ -61,6 +63,8 @@ WEIGHT_NAMES = {
     Weight.LORA_A: "lora_kernel_a",
     Weight.LORA_B: "lora_kernel_b",
 }
+
+_WEIGHT_OF_NAME = {name: which for which, name in WEIGHT_NAMES.items()}
 
 # Keras arguments that name a Keras object (or give its serialized dict); the
 # library takes the name or the JSON, and "null" for None.
@@ -157,6 +161,35 @@ def _json_default(value):
     if hasattr(value, "name") and isinstance(getattr(value, "name"), str):  # a Keras DTypePolicy object
         return value.name
     raise TypeError("%r is not JSON serializable" % (value,))
+
+
+def _path_argument(path, what="path"):
+    """The bytes the C API takes for a file path: str (encoded as the file
+    system encodes names), bytes or an os.PathLike."""
+    try:
+        raw = os.fsencode(os.fspath(path))
+    except TypeError:
+        raise TypeError("%s must be a str, bytes or os.PathLike object, not %s" % (what, type(path).__name__))
+    if b"\0" in raw:
+        raise ValueError("%s: embedded null byte" % what)
+    return raw
+
+
+def _weight_argument(which):
+    """A Weight from a Keras variable name ("kernel", "bias", "lora_kernel_a",
+    "lora_kernel_b") or a Weight."""
+    if isinstance(which, str):
+        if which in _WEIGHT_OF_NAME:
+            return _WEIGHT_OF_NAME[which]
+    elif isinstance(which, numbers.Integral) and not isinstance(which, bool):
+        try:
+            return Weight(which)
+        except ValueError:
+            pass
+    else:
+        raise TypeError("which must be a weight name or a conv1d.Weight, got %r" % (which,))
+    raise ValueError("which must be one of %s (or a conv1d.Weight); got %r" % (
+        ", ".join(repr(n) for n in WEIGHT_NAMES.values()), which))
 
 
 def _keras_tuples(config):
@@ -942,6 +975,82 @@ class Conv1D:
             raise ValueError("You tried to call `count_params` on layer %r, but the layer isn't built." % self.name)
         return sum(self._weight_size(which) for which in self._present())
 
+    # ---- weight files ----------------------------------------------------
+
+    def _file_call(self, path, call):
+        """``call(raw_path)`` for a file function of the library; an IO failure
+        raises LibraryIOError (an OSError) with ``filename`` set to ``path``."""
+        raw = _path_argument(path)
+        try:
+            call(raw)
+        except LibraryIOError as error:
+            error.filename = os.fspath(path)
+            raise
+
+    def load_weights(self, filepath, key=None):
+        """Load the kernel and bias from a file Keras saved, as Keras'
+        ``load_weights`` does for this layer (conv1d_load_weights_keras):
+
+        - ``model.save_weights("m.weights.h5")``: a Keras 3 weights file,
+          whose ``layers/conv1d/vars/0`` and ``vars/1`` are the kernel and bias;
+        - ``model.save("m.keras")``: the ``model.weights.h5`` inside the archive;
+        - ``model.save("m.h5")`` or Keras 2's ``save_weights("m.h5")``: a
+          legacy file, read through its ``weight_names``.
+
+        The format is told from the content, not the name. ``filepath`` is a
+        str, bytes or os.PathLike. ``key`` picks the layer when the file holds
+        several: a path in the file (``"layers/conv1d_1"``) or its trailing
+        part (``"conv1d_1"``; Keras numbers these paths per class in model
+        order, not by ``layer.name``), or the Keras layer name (stored by
+        Keras 3.6 and later, and in legacy files). With ``key=None`` the file must hold
+        exactly one Conv1D-like layer. When the key matches nothing or several
+        layers, the error lists the candidates with their kernel shapes.
+
+        An unbuilt layer is built from the kernel's shape (kernel_size,
+        in_channels/groups, filters); a built one must have exactly that
+        shape. With LoRA on (or ``lora_rank`` set before the build) the kernel
+        is replaced and the factors are zeroed, as Keras does: the file holds
+        the merged kernel. float16/bfloat16/float64 datasets are rounded to
+        float32. On any failure the layer is unchanged; the errors are the
+        library's: LibraryIOError (an OSError; ``filename`` is the path) when
+        the file cannot be read, ParseError when it is corrupt,
+        UnknownNameError for a key that matches nothing, InvalidArgumentError
+        for an ambiguous key or a bias the layer lacks (or the other way
+        round), ShapeMismatchError for a kernel of another shape, and
+        UnsupportedError for another dtype, an unreadable archive entry or a
+        library built without HDF5.
+        """
+        if key is not None and not isinstance(key, str):
+            raise TypeError("key must be a str (a path in the file or a Keras layer name) or None, got %r" % (key,))
+        if key is not None and "\0" in key:
+            raise ValueError("key: embedded null byte")
+        key_bytes = None if key is None else key.encode("utf-8")
+        self._file_call(filepath, lambda raw: self._lib.load_weights_keras(self._h(), raw, key_bytes))
+
+    def load_npy(self, which, path):
+        """Set one weight from a NumPy ``.npy`` file (conv1d_load_npy).
+        ``which`` is "kernel", "bias", "lora_kernel_a" or "lora_kernel_b" (or
+        a :class:`Weight`). The array must have the weight's Keras shape
+        (kernel (kernel_size, in_channels/groups, filters), bias (filters,),
+        lora_kernel_a (kernel_size, in_channels/groups, lora_rank),
+        lora_kernel_b (lora_rank, filters)), be in C order and hold float32,
+        float64 or float16 in either byte order, so ``np.save(path,
+        layer.get_weights()[0])`` writes one. Loading the kernel into an
+        unbuilt layer builds it, the bias coming from its initializer; the
+        other weights need a built layer that has them. On any failure the
+        layer is unchanged."""
+        which = _weight_argument(which)
+        self._file_call(path, lambda raw: self._lib.load_npy(self._h(), which, raw))
+
+    def save_npy(self, which, path):
+        """Write one weight of a built layer to ``path`` as a NumPy ``.npy``
+        file (conv1d_save_npy): little-endian float32 in its Keras shape, which
+        ``np.load`` reads back. ``which`` is as for :meth:`load_npy`. The file
+        is created or truncated, at exactly ``path`` (unlike ``numpy.save``,
+        no ".npy" is appended)."""
+        which = _weight_argument(which)
+        self._file_call(path, lambda raw: self._lib.save_npy(self._h(), which, raw))
+
     # ---- config ----------------------------------------------------------
 
     def get_config(self):
@@ -1006,6 +1115,26 @@ def serialize(layer):
 def deserialize(config):
     """``keras.layers.deserialize``: a Conv1D from a model-config entry or a config dict."""
     return Conv1D.from_config(config)
+
+
+def from_keras(config, weights_path, key=None):
+    """A Conv1D from its Keras config and the weights Keras saved: a Keras
+    user's layer, ready to run.
+
+    ``config`` is what :meth:`Conv1D.from_config` takes (the layer's
+    get_config() dict, its entry in a model's config.json, or either as JSON
+    text); ``weights_path`` and ``key`` are what :meth:`Conv1D.load_weights`
+    takes (a .keras archive, a .weights.h5 file or a legacy .h5 file; the
+    layer's path or Keras name in it, needed when the file holds several
+    Conv1D layers). A config with a build_config must agree with the file's
+    kernel shape; without one the layer is built from the file."""
+    layer = Conv1D.from_config(config)
+    try:
+        layer.load_weights(weights_path, key)
+    except BaseException:
+        layer.close()
+        raise
+    return layer
 
 
 def _unpack_out(out):
