@@ -766,6 +766,17 @@ std::string Layer::describe_plan(int64_t batch, int64_t steps) const {
   return plan_line(p, plan_for(p));
 }
 
+size_t Layer::check_output(const char* name, size_t len, int64_t batch, int64_t steps, int64_t shape[3]) const {
+  size_t count = 0;
+  output_shape(batch, steps, shape, &count);
+  if (len < count) {
+    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, std::string(name) + "_len=" + std::to_string(len) + " but the output shape (" +
+                                            str(shape[0]) + ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
+                                            std::to_string(count) + " floats");
+  }
+  return count;
+}
+
 int64_t Layer::check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const {
   if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
@@ -798,13 +809,7 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
   const int64_t x_count = check_input(x, x_len, batch, steps, channels);
   const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   int64_t shape[3];
-  size_t y_count = 0;
-  output_shape(batch, steps, shape, &y_count);
-  if (y_len < y_count) {
-    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len=" + std::to_string(y_len) + " but the output shape (" + str(shape[0]) +
-                                            ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
-                                            std::to_string(y_count) + " floats");
-  }
+  const size_t y_count = check_output("y", y_len, batch, steps, shape);
   // The kernels write y while still reading x: the two may not overlap.
   const auto x_begin = reinterpret_cast<uintptr_t>(x), y_begin = reinterpret_cast<uintptr_t>(y);
   if (x_begin < y_begin + y_count * sizeof(float) && y_begin < x_begin + static_cast<uint64_t>(x_count) * sizeof(float))
@@ -918,13 +923,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   if (!dy) fail(CONV1D_ERROR_NULL_POINTER, "dy is NULL");
   const int64_t x_count = check_input(x, x_len, batch, steps, channels);
   int64_t shape[3];
-  size_t y_count = 0;
-  output_shape(batch, steps, shape, &y_count);
-  if (dy_len < y_count) {
-    fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "dy_len=" + std::to_string(dy_len) + " but the output shape (" + str(shape[0]) +
-                                            ", " + str(shape[1]) + ", " + str(shape[2]) + ") needs " +
-                                            std::to_string(y_count) + " floats");
-  }
+  const size_t y_count = check_output("dy", dy_len, batch, steps, shape);
   if (dbias && !cfg_.use_bias)
     fail(CONV1D_ERROR_INVALID_VALUE,
          "layer '" + cfg_.name + "' has use_bias=0, so there is no bias gradient: pass NULL");
@@ -1020,11 +1019,7 @@ double Layer::regularization_loss(const float* y, size_t y_len, int64_t batch, i
   }
   if (y) {
     int64_t shape[3];
-    size_t count = 0;
-    output_shape(batch, steps, shape, &count);
-    if (y_len < count)
-      fail(CONV1D_ERROR_BUFFER_TOO_SMALL,
-           "y_len=" + std::to_string(y_len) + " but the output needs " + std::to_string(count) + " floats");
+    const size_t count = check_output("y", y_len, batch, steps, shape);
     // Keras divides the activity penalty by the batch size (divide_no_nan).
     total += cfg_.activity_regularizer.penalty(y, count, {shape[0], shape[1], shape[2]}) / static_cast<double>(batch);
   }

@@ -78,6 +78,9 @@ class Layer {
   void require_built() const;
   // Validates a forward/backward input against the built layer; returns its float count.
   int64_t check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const;
+  // The output shape for (batch, steps) and its float count; fails when `len`
+  // (the caller's buffer named `name`) is shorter.
+  size_t check_output(const char* name, size_t len, int64_t batch, int64_t steps, int64_t shape[3]) const;
   void require_unbuilt(const char* what) const;
   // in_channels for an unbuilt layer from a kernel of shape (k, C/G, F) whose
   // k and F are already checked.

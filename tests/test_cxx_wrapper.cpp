@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "keras_spec_config.hpp"
 #include "naive_conv1d.hpp"
 
 namespace {
@@ -881,28 +882,7 @@ TEST_CASE("C++ wrapper: LoRA's effective kernel, factor gradients and merge", "[
 
 TEST_CASE("C++ wrapper: the Keras config, as the spec writes it, and back", "[cxx][training][config]") {
   // Spec section 9: keras.layers.Conv1D(32, 3, activation='relu').get_config() for Keras >= 3.15.
-  const std::string spec = R"({
-    "name": "conv1d",
-    "trainable": true,
-    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
-    "filters": 32,
-    "kernel_size": [3],
-    "strides": [1],
-    "padding": "valid",
-    "data_format": "channels_last",
-    "dilation_rate": [1],
-    "groups": 1,
-    "activation": "relu",
-    "use_bias": true,
-    "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
-                           "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null},
-    "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
-    "kernel_regularizer": null,
-    "bias_regularizer": null,
-    "activity_regularizer": null,
-    "kernel_constraint": null,
-    "bias_constraint": null
-  })";
+  const std::string spec = test_util::kKerasSpecConfig;
   conv1d::Layer layer(32, 3);
   // data_format is set because the default comes from keras.json, which the environment may have.
   layer.set_activation("relu").set_data_format(conv1d::DataFormat::channels_last);

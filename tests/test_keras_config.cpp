@@ -8,33 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "keras_spec_config.hpp"
+
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-// The spec's Conv1D(32, 3, activation='relu').get_config() for Keras >= 3.15.
-const char* const kSpecExample = R"({
-  "name": "conv1d",
-  "trainable": true,
-  "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
-  "filters": 32,
-  "kernel_size": [3],
-  "strides": [1],
-  "padding": "valid",
-  "data_format": "channels_last",
-  "dilation_rate": [1],
-  "groups": 1,
-  "activation": "relu",
-  "use_bias": true,
-  "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
-                         "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null},
-  "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
-  "kernel_regularizer": null,
-  "bias_regularizer": null,
-  "activity_regularizer": null,
-  "kernel_constraint": null,
-  "bias_constraint": null
-})";
+const char* const kSpecExample = test_util::kKerasSpecConfig;
 
 struct Owned {
   conv1d_layer* p = nullptr;

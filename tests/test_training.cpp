@@ -12,18 +12,13 @@
 
 #include "api_layer.hpp"
 #include "naive_conv1d.hpp"
+#include "random_data.hpp"
 
 namespace {
 
 using test_util::Layer;
 
-std::vector<float> uniform(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& f : v) f = d(rng);
-  return v;
-}
+using test_util::uniform;
 
 std::string get_string(conv1d_layer* l, conv1d_param p) {
   char buf[512];
