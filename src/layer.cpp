@@ -179,6 +179,7 @@ void Layer::commit(const LayerConfig& next) {
   effective_.swap(effective);
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
+  bwd_packed_.reset();
 }
 
 Layer::Packing Layer::pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
@@ -232,6 +233,7 @@ void Layer::install(Weights w, LayerConfig cfg) {
   built_ = true;
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
+  bwd_packed_.reset();
 }
 
 void Layer::install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias) {
@@ -991,7 +993,16 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
       if (dx_out) std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan.data).c_str());
       if (dk_out) std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan.weights).c_str());
     }
-    execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out);
+    std::shared_ptr<const PackedWeights> transposed;
+    if (dx_out && backward_uses_transposed(plan)) {
+      std::lock_guard<std::mutex> lock(plan_mutex_);
+      if (!bwd_packed_ || bwd_packed_isa_ != plan.data.isa) {
+        bwd_packed_ = std::make_shared<const PackedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
+        bwd_packed_isa_ = plan.data.isa;
+      }
+      transposed = bwd_packed_;
+    }
+    execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, transposed.get());
   }
   if (db_out) backward_bias(p, dz, db_out);
   if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kernel_shape(), 1.0);

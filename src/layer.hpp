@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -142,6 +143,10 @@ class Layer {
     bool found = false;  // settled by find mode
   };
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
+  // The transposed kernel backward's dx packs, made on first use (under
+  // plan_mutex_) and dropped with the plans whenever the weights change.
+  mutable std::shared_ptr<const PackedWeights> bwd_packed_;
+  mutable conv1d_isa bwd_packed_isa_ = CONV1D_ISA_SCALAR;
 };
 
 }  // namespace conv1d

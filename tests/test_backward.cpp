@@ -322,6 +322,19 @@ TEST_CASE("backward: subsets, accumulation and concurrent calls", "[backward][th
                           db.size(), 0) == CONV1D_OK);
   REQUIRE(db == full.db);
 
+  // New weights reach dx too (the layer caches its transposed kernel).
+  {
+    const std::vector<float> w2 = uniform(w.size(), 25, -0.2f, 0.2f);
+    REQUIRE(conv1d_set_weights(l, w2.data(), w2.size(), b.data(), b.size()) == CONV1D_OK);
+    const Grads changed = library_grads(l, p, x, dy);
+    Layer fresh(64, 5);
+    configure(fresh, p);
+    REQUIRE(conv1d_set_weights(fresh, w2.data(), w2.size(), b.data(), b.size()) == CONV1D_OK);
+    CHECK(changed.dx == library_grads(fresh, p, x, dy).dx);
+    CHECK(changed.dx != full.dx);
+    REQUIRE(conv1d_set_weights(l, w.data(), w.size(), b.data(), b.size()) == CONV1D_OK);
+  }
+
   // ACCUMULATE adds onto what is there.
   std::vector<float> dx2(x.size(), 1.0f), dk2(w.size(), -2.0f), db2(64, 0.5f);
   REQUIRE(conv1d_backward(l, x.data(), x.size(), 4, 200, 32, dy.data(), dy.size(), dx2.data(), dx2.size(), dk2.data(),

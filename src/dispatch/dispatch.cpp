@@ -330,14 +330,23 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   return bp;
 }
 
+bool backward_uses_transposed(const BackwardPlan& plan) {
+  return plan.data.kernel.find("/transposed") != std::string::npos;
+}
+
+PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w) {
+  const std::vector<float> wt = transposed_kernel(p, w);
+  return pack_for(transposed_problem(p), isa, wt.data(), nullptr);
+}
+
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
-                      const float* dz, float* dx, float* dw) {
+                      const float* dz, float* dx, float* dw, const PackedWeights* transposed) {
   if (plan.data.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     if (dx) backward_data_reference(p_in, dz, w, dx);
     if (dw) backward_weights_reference(p_in, x, dz, dw);
     return;
   }
-  const bool data_fwd = dx && plan.data.kernel.find("/transposed") != std::string::npos;
+  const bool data_fwd = dx && backward_uses_transposed(plan);
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
   const bool data_folded = data_nwc && plan.data.kernel.find("/data-folded") != std::string::npos;
   const bool data_gemm = data_nwc && !data_folded && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
@@ -362,18 +371,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   float* xt = scratch.get(xt_i);
   float* dzt = scratch.get(dzt_i);
   float* dxt = scratch.get(dxt_i);
-  std::vector<float> wt;
-  PackedWeights packed;
-  const ConvProblem q = transposed_problem(p_in);
   if (data_fwd) {
-    wt = transposed_kernel(p_in, w);
-    packed = pack_for(q, plan.data.isa, wt.data(), nullptr);
-  }
-
-  if (data_fwd) {
+    if (!transposed) fail(CONV1D_ERROR_INTERNAL, "execute_backward: the transposed plan needs its packed kernel");
+    const ConvProblem q = transposed_problem(p_in);
     Plan fp = plan.data;
-    fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, packed));
-    execute(fp, q, dz, wt.data(), nullptr, &packed, CONV1D_ACTIVATION_LINEAR, dx);
+    fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, *transposed));
+    // With packed weights the SIMD path never reads the unpacked kernel.
+    execute(fp, q, dz, nullptr, nullptr, transposed, CONV1D_ACTIVATION_LINEAR, dx);
   }
   if (!need_nwc) return;
   const float* dz_nwc = dz;

@@ -64,10 +64,18 @@ struct BackwardPlan {
 // batch-wide GEMMs otherwise, and direct loops for depthwise layers.
 BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
 
+// Whether plan's dx runs the forward kernels on the transposed problem, and
+// the packed kernel (flipped in time, transposed) it needs for p at `isa`.
+// The packing depends only on the layer's shape, so layers cache it.
+bool backward_uses_transposed(const BackwardPlan& plan);
+PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
+
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
-// layout; either output may be null. All workspace is allocated before any
-// output is written. Bitwise the same for any thread count.
+// layout; either output may be null. `transposed` is pack_transposed's
+// result when backward_uses_transposed(plan) and dx is wanted. All workspace
+// is allocated before any output is written. Bitwise the same for any thread
+// count.
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
-                      float* dx, float* dw);
+                      float* dx, float* dw, const PackedWeights* transposed);
 
 }  // namespace conv1d
