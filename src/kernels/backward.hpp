@@ -23,23 +23,6 @@ void backward_weights_reference(const ConvProblem& p, const float* x, const floa
 // dbias in double, summed in a fixed order (so for any thread count).
 void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
 
-// The batch-wide row layout of the GEMM and SIMD weight paths: each batch
-// item's input padded to rp rows (a multiple of the stride), so that virtual
-// output row m = n*vrows + t reads padded rows m*s + j*d for every item at
-// once; the rows t >= out_steps between items get zero dz.
-struct BackwardLayout {
-  int64_t rp;                    // padded rows per item
-  int64_t vrows;                 // virtual output rows per item: rp / s >= out_steps
-  int64_t total;                 // virtual output rows over the batch
-  int64_t padded;                // padded input rows to allocate: the batch plus the taps' reach past it
-  bool x_in_place, dz_in_place;  // x or dz already has that layout
-};
-BackwardLayout backward_layout(const ConvProblem& p);
-// Points *xp (when xp is not null) and *dzp at x and dz in that layout,
-// copying into xbuf (padded*C floats) or zbuf (total*F floats) when needed.
-void backward_stage(const ConvProblem& p, const BackwardLayout& l, const float* x, const float* dz, float* xbuf,
-                    float* zbuf, const float** xp, const float** dzp);
-
 // GEMMs spanning the whole batch on single-threaded OpenBLAS, channels_last
 // only; dx and/or dw (either may be null). A fixed set of calls is spread
 // over up to `threads` pool threads, so the result does not depend on the

@@ -27,7 +27,17 @@ namespace {
 
 int i32(int64_t v) { return static_cast<int>(v); }
 
-}  // namespace
+// The batch-wide row layout of the GEMM paths: each batch
+// item's input padded to rp rows (a multiple of the stride), so that virtual
+// output row m = n*vrows + t reads padded rows m*s + j*d for every item at
+// once; the rows t >= out_steps between items get zero dz.
+struct BackwardLayout {
+  int64_t rp;                    // padded rows per item
+  int64_t vrows;                 // virtual output rows per item: rp / s >= out_steps
+  int64_t total;                 // virtual output rows over the batch
+  int64_t padded;                // padded input rows over the batch: batch * rp
+  bool x_in_place, dz_in_place;  // x or dz already has that layout
+};
 
 BackwardLayout backward_layout(const ConvProblem& p) {
   BackwardLayout l;
@@ -44,6 +54,8 @@ BackwardLayout backward_layout(const ConvProblem& p) {
   return l;
 }
 
+// Points *xp (when xp is not null) and *dzp at x and dz in that layout,
+// copying into xbuf (padded*C floats) or zbuf (total*F floats) when needed.
 void backward_stage(const ConvProblem& p, const BackwardLayout& l, const float* x, const float* dz, float* xbuf,
                     float* zbuf, const float** xp, const float** dzp) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
@@ -69,6 +81,8 @@ void backward_stage(const ConvProblem& p, const BackwardLayout& l, const float* 
     }
   }
 }
+
+}  // namespace
 
 std::size_t backward_gemm_workspace_floats(const ConvProblem& p, bool want_dx, bool want_dw) {
   const BackwardLayout l = backward_layout(p);
