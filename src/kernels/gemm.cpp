@@ -5,10 +5,12 @@
 // The work is a fixed list of tasks, each a block of kRows output rows of one
 // batch item: the task copies the input rows its block reaches (padding
 // materialised, channels_first transposed) into its slot of the workspace,
-// runs the k*G GEMMs, and writes its rows. OpenBLAS runs single-threaded
-// (its own threading changes its rounding); tasks are spread over the pool,
-// and since a task's calls never depend on which thread runs it, the output
-// is the same for any thread count.
+// runs k*G GEMMs per tile of kGemmRowTile rows, and writes its rows. Every
+// GEMM has the same shape, so an output's rounding depends only on its row
+// within its tile, never on the problem's length (see problem.hpp).
+// OpenBLAS runs single-threaded (its own threading changes its rounding);
+// tasks are spread over the pool, and since a task's calls never depend on
+// which thread runs it, the output is the same for any thread count.
 #include <cblas.h>
 
 #include <algorithm>
@@ -20,7 +22,8 @@
 namespace conv1d {
 namespace {
 
-constexpr int64_t kRows = 256;  // output rows per task
+constexpr int64_t kRows = 256;  // output rows per task, a multiple of kGemmRowTile
+static_assert(kRows % kGemmRowTile == 0, "tasks hold whole row tiles");
 
 int i32(int64_t v) { return static_cast<int>(v); }
 
@@ -31,17 +34,26 @@ int64_t block_span(const ConvProblem& p, int64_t rows) {
 
 int64_t blocks_per_item(const ConvProblem& p) { return (p.out_steps + kRows - 1) / kRows; }
 
-// Workspace of one task: its input rows, and its output rows for channels_first.
+// Output rows of the largest task, rounded up to whole tiles.
+int64_t task_rows(const ConvProblem& p) {
+  return std::min(kRows, (p.out_steps + kGemmRowTile - 1) / kGemmRowTile * kGemmRowTile);
+}
+
+// Workspace of one task: its input rows, then its output rows for
+// channels_first, or one tile of rows for channels_last (the last tile of
+// a sequence, whose rows past out_steps have no place in y).
 std::size_t slot_floats(const ConvProblem& p) {
-  const int64_t rows = std::min(kRows, p.out_steps);
-  return static_cast<std::size_t>(block_span(p, rows) * p.in_channels + (p.channels_first ? rows * p.filters : 0));
+  const int64_t rows = task_rows(p);
+  return static_cast<std::size_t>(block_span(p, rows) * p.in_channels +
+                                  (p.channels_first ? rows : kGemmRowTile) * p.filters);
 }
 
 void run_task(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, int64_t task,
               float* slot) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
   const int64_t n = task / blocks_per_item(p), t0 = task % blocks_per_item(p) * kRows;
-  const int64_t rows = std::min(kRows, Lo - t0), span = block_span(p, rows);
+  const int64_t rows = std::min(kRows, Lo - t0);
+  const int64_t tiles = (rows + kGemmRowTile - 1) / kGemmRowTile, span = block_span(p, tiles * kGemmRowTile);
   const float* xn = x + n * L * C;
   float* xp = slot;
   // Row r of xp is input step t0*s + r - pad_left, zero outside [0, L).
@@ -56,23 +68,32 @@ void run_task(const ConvProblem& p, const float* x, const float* w, const float*
       std::memcpy(dst, xn + pos * C, sizeof(float) * C);
     }
   }
-  float* out = p.channels_first ? slot + span * C : y + (n * Lo + t0) * F;
-  for (int64_t t = 0; t < rows; ++t) {
-    float* row = out + t * F;
-    if (bias)
-      std::memcpy(row, bias, sizeof(float) * F);
-    else
-      std::fill(row, row + F, 0.0f);
+  float* extra = slot + block_span(p, task_rows(p)) * C;
+  for (int64_t q = 0; q < tiles; ++q) {
+    const int64_t r0 = q * kGemmRowTile, valid = std::min(kGemmRowTile, rows - r0);
+    // channels_first: rows (time, filters) in the slot, transposed below;
+    // channels_last: straight into y, but a partial last tile in the slot.
+    float* out = p.channels_first ? extra + r0 * F : valid == kGemmRowTile ? y + (n * Lo + t0 + r0) * F : extra;
+    for (int64_t t = 0; t < kGemmRowTile; ++t) {
+      float* row = out + t * F;
+      if (bias)
+        std::memcpy(row, bias, sizeof(float) * F);
+      else
+        std::fill(row, row + F, 0.0f);
+    }
+    const float* xq = xp + r0 * p.stride * C;
+    for (int64_t j = 0; j < p.kernel; ++j)
+      for (int64_t g = 0; g < p.groups; ++g)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(kGemmRowTile), i32(fg), i32(cg), 1.0f,
+                    xq + j * p.dilation * C + g * cg, i32(p.stride * C), w + j * cg * F + g * fg, i32(F), 1.0f,
+                    out + g * fg, i32(F));
+    if (!p.channels_first && valid < kGemmRowTile)
+      std::memcpy(y + (n * Lo + t0 + r0) * F, out, sizeof(float) * static_cast<size_t>(valid * F));
   }
-  for (int64_t j = 0; j < p.kernel; ++j)
-    for (int64_t g = 0; g < p.groups; ++g)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(rows), i32(fg), i32(cg), 1.0f,
-                  xp + j * p.dilation * C + g * cg, i32(p.stride * C), w + j * cg * F + g * fg, i32(F), 1.0f,
-                  out + g * fg, i32(F));
   if (p.channels_first) {
     float* yn = y + n * F * Lo;
     for (int64_t t = 0; t < rows; ++t)
-      for (int64_t f = 0; f < F; ++f) yn[f * Lo + t0 + t] = out[t * F + f];
+      for (int64_t f = 0; f < F; ++f) yn[f * Lo + t0 + t] = extra[t * F + f];
   }
 }
 

@@ -42,6 +42,15 @@ void conv_direct(const ConvProblem& p, const float* x, const float* w, const flo
 // (blocks of output rows) spread over up to `threads` pool threads: the
 // output does not depend on the thread count. Needs `workspace` of
 // gemm_workspace_floats(p, threads) floats.
+//
+// SGEMM rounds an element differently depending on where it falls in the
+// matrix it is given (its micro-kernel tiles and their remainders), so every
+// call covers exactly kGemmRowTile output rows, starting at a multiple of
+// kGemmRowTile (rows past out_steps are computed and dropped). An output row
+// t is then the same bits whatever out_steps, batch or thread count is, as
+// long as it stays the same multiple-of-kGemmRowTile distance from output 0:
+// streams compute whole tiles for that reason.
+constexpr int64_t kGemmRowTile = 64;
 std::size_t gemm_workspace_floats(const ConvProblem& p, int threads);
 int64_t gemm_tasks(const ConvProblem& p);
 void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
