@@ -839,6 +839,32 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
   }
 }
 
+// ---- windows, for streams -------------------------------------------------
+
+ConvProblem Layer::window_problem() const {
+  require_built();
+  return shape_of(cfg_, in_channels_);
+}
+
+Plan Layer::window_plan(const ConvProblem& p, conv1d_algorithm algorithm) const {
+  ExecConfig e = exec_config();
+  e.algorithm = algorithm;
+  return make_plan(p, e, packed_.valid ? &packed_.weights : nullptr, packed_.isa);
+}
+
+int Layer::window_threads(const Plan& plan, const ConvProblem& p) const {
+  return plan_threads(plan, p, exec_config(), packed_.valid ? &packed_.weights : nullptr);
+}
+
+void Layer::run_window(const Plan& plan, const ConvProblem& p, const float* x, float* conv_out, float* y) const {
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  const int64_t d0 = p.batch, d1 = first ? p.filters : p.out_steps, d2 = first ? p.out_steps : p.filters;
+  float* out = cfg_.activation == CONV1D_ACTIVATION_GLU ? conv_out : y;
+  const bool fused = execute(plan, p, x, compute_kernel(), cfg_.use_bias ? bias_.data() : nullptr,
+                             packed_.valid ? &packed_.weights : nullptr, cfg_.activation, out);
+  if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, out, y, d0, d1, d2);
+}
+
 // ---- training ------------------------------------------------------------
 
 namespace {

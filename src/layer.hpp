@@ -75,6 +75,19 @@ class Layer {
   // The plan line CONV1D_VERBOSE prints for (batch, steps).
   std::string describe_plan(int64_t batch, int64_t steps) const;
 
+  // Windows of the layer's convolution, for streams (stream.cpp). The
+  // problem of a built layer with batch, lengths and pad left to the caller.
+  ConvProblem window_problem() const;
+  // What forward would plan for p with the algorithm forced to `algorithm`
+  // (AUTO: the cost model's choice), not cached; and the threads that plan
+  // should use for another p of the same layer.
+  Plan window_plan(const ConvProblem& p, conv1d_algorithm algorithm) const;
+  int window_threads(const Plan& plan, const ConvProblem& p) const;
+  // conv + bias + activation of p as forward computes them, into y (p's
+  // output in the layer's layout); `conv_out` holds p's conv output for glu
+  // (which halves the last axis) and is unused otherwise.
+  void run_window(const Plan& plan, const ConvProblem& p, const float* x, float* conv_out, float* y) const;
+
  private:
   void require_built() const;
   // Validates a forward/backward input against the built layer; returns its float count.

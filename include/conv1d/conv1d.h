@@ -70,7 +70,7 @@ extern "C" {
  *  conv1d_version_number() to check the header against the loaded library.
  *  @{ */
 #define CONV1D_VERSION_MAJOR 1 /**< Major version of this header: changes only with an ABI break (the soname) */
-#define CONV1D_VERSION_MINOR 1 /**< Minor version of this header: additions */
+#define CONV1D_VERSION_MINOR 2 /**< Minor version of this header: additions */
 #define CONV1D_VERSION_PATCH 0 /**< Patch version of this header: fixes */
 /** This header's version as one number */
 #define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
@@ -687,6 +687,127 @@ CONV1D_API conv1d_status conv1d_load_npy(conv1d_layer* layer, conv1d_weight whic
  *  weight the layer does not have gives CONV1D_ERROR_INVALID_VALUE and
  *  writes nothing, and a failure to create or write it CONV1D_ERROR_IO. */
 CONV1D_API conv1d_status conv1d_save_npy(const conv1d_layer* layer, conv1d_weight which, const char* path);
+
+/* ---- Streaming --------------------------------------------------------- */
+
+/** Opaque handle of a stream: stateful, chunk-by-chunk inference on a built
+ *  layer (added in 1.2; docs/streaming.md has the details).
+ *
+ *  A stream runs a layer with padding 'causal' or 'valid' over sequences
+ *  that arrive a few frames at a time, as a real-time WaveNet or TCN does.
+ *  With H = (kernel_size - 1) * dilation_rate, it keeps the last H input
+ *  frames of each sequence and the number of frames seen, so each chunk, of
+ *  any length, yields exactly the outputs it completes and nothing is
+ *  computed twice. 'causal' output t reads frames t*strides - H +
+ *  j*dilation_rate (j < kernel_size; frames before the first are the causal
+ *  zeros), so it is complete with frame t*strides; 'valid' output t reads
+ *  frames t*strides + j*dilation_rate and is complete with frame
+ *  t*strides + H. After n frames in all there are ceil(n / strides) outputs
+ *  for 'causal', and for 'valid' (n - H - 1) / strides + 1 once n > H (none
+ *  before): what conv1d_forward gives for the whole sequence.
+ *
+ *  Chunks and outputs follow the layer's data_format: a chunk of `frames`
+ *  frames is (batch, frames, channels) for channels_last and (batch,
+ *  channels, frames) for channels_first, its outputs (batch, out_frames,
+ *  filters) or (batch, filters, out_frames), filters halved by 'glu'.
+ *
+ *  Exactness: the outputs of all chunks, concatenated along time, are
+ *  bitwise equal to one conv1d_forward over the whole sequence whenever the
+ *  layer's CONV1D_PARAM_ALGORITHM is forced (reference, direct or gemm), for
+ *  any CONV1D_PARAM_MAX_ISA, thread count and chunking. Under auto the stream
+ *  fixes one algorithm for all chunks (the one auto picks for a 256-step
+ *  window), while conv1d_forward plans per length, so the two agree to
+ *  float32 rounding; find mode does not apply to streams.
+ *
+ *  The stream reads the layer at every call: weights set between chunks
+ *  (conv1d_set_weights, conv1d_set_weight, ...) apply from the next chunk,
+ *  as do the algorithm, ISA cap, thread count and an elementwise activation.
+ *  A change of padding, strides, dilation_rate or data_format, a rebuild
+ *  with other in_channels, or an activation over the last axis with
+ *  channels_first makes every later call fail with
+ *  CONV1D_ERROR_INVALID_STATE (changing it back makes the stream usable
+ *  again). The layer must outlive its streams.
+ *
+ *  Threads: a stream is used by one thread at a time. Streams only read
+ *  their layer, so several streams of one layer may run at once, alongside
+ *  conv1d_forward on it, but not alongside a call that changes the layer.
+ *
+ *  Memory: the stream owns (batch x channels x about 2 x history + 64)
+ *  floats, allocated at creation and grown only for a longer chunk than any
+ *  before, so a steady chunk length allocates nothing after its first chunk.
+ *  Failed calls change nothing: the stream's state and the caller's buffers
+ *  are as before, and the stream stays usable. */
+typedef struct conv1d_stream conv1d_stream;
+
+/** Creates a stream for `batch` sequences on a built layer, starting with
+ *  no frames seen.
+ *  @param layer a built layer with padding 'causal' or 'valid'; it must
+ *               outlive the stream
+ *  @param batch number of sequences fed side by side, > 0
+ *  @param out   receives the stream; untouched on failure
+ *  @return CONV1D_OK; CONV1D_ERROR_NULL_POINTER (layer or out NULL),
+ *          CONV1D_ERROR_NOT_BUILT, CONV1D_ERROR_INVALID_SIZE (batch <= 0),
+ *          CONV1D_ERROR_SIZE_OVERFLOW, CONV1D_ERROR_UNSUPPORTED (padding
+ *          'same', whose outputs need later frames; or softmax, log_softmax,
+ *          glu or sparsemax with channels_first, which act over time),
+ *          CONV1D_ERROR_INVALID_VALUE ('glu' with odd filters) or
+ *          CONV1D_ERROR_OUT_OF_MEMORY */
+CONV1D_API conv1d_status conv1d_stream_create(const conv1d_layer* layer, int64_t batch, conv1d_stream** out);
+
+/** Destroys a stream. It does not touch the layer, so it may run after the
+ *  layer is destroyed.
+ *  @param stream the stream, or NULL (a no-op) */
+CONV1D_API void conv1d_stream_destroy(conv1d_stream* stream);
+
+/** Returns the stream to its fresh state: no frames seen, and for 'causal'
+ *  the zeros of the causal padding before the next frame. Keeps its memory.
+ *  @param stream the stream
+ *  @return CONV1D_OK or CONV1D_ERROR_NULL_POINTER */
+CONV1D_API conv1d_status conv1d_stream_reset(conv1d_stream* stream);
+
+/** How many output frames per sequence the next `frames` input frames would
+ *  complete, to size the output buffer of conv1d_stream_process: for
+ *  `frames` = 0 it is 0, and the count varies from chunk to chunk with
+ *  strides > 1 and, for 'valid', until the first output.
+ *  @param stream     the stream
+ *  @param frames     input frames per sequence, >= 0
+ *  @param out_frames receives the count
+ *  @return CONV1D_OK; CONV1D_ERROR_NULL_POINTER, CONV1D_ERROR_INVALID_SIZE
+ *          (frames < 0), CONV1D_ERROR_SIZE_OVERFLOW (the frame count would
+ *          pass INT64_MAX), CONV1D_ERROR_INVALID_STATE or
+ *          CONV1D_ERROR_INVALID_VALUE (the layer changed, see conv1d_stream) */
+CONV1D_API conv1d_status conv1d_stream_output_frames(const conv1d_stream* stream, int64_t frames, int64_t* out_frames);
+
+/** Feeds the next `frames` frames of every sequence and writes the outputs
+ *  they complete. x may be the same memory as y (it is copied before y is
+ *  written).
+ *  @param stream     the stream
+ *  @param x          the chunk, batch*frames*channels floats in the layer's
+ *                    data_format; may be NULL when frames is 0
+ *  @param x_len      number of floats in x
+ *  @param frames     frames per sequence in the chunk, >= 0 (0: a no-op)
+ *  @param y          receives the completed outputs, batch*out_frames*filters
+ *                    floats (filters halved by 'glu') in the layer's
+ *                    data_format; may be NULL when none are completed
+ *                    (conv1d_stream_output_frames tells)
+ *  @param y_len      number of floats available in y
+ *  @param out_frames receives the number of output frames per sequence
+ *                    written; may be NULL
+ *  @return CONV1D_OK; CONV1D_ERROR_NULL_POINTER (stream, or x or y when
+ *          needed), CONV1D_ERROR_INVALID_SIZE (frames < 0),
+ *          CONV1D_ERROR_SIZE_OVERFLOW (frames > 2^31-1, or sizes overflow),
+ *          CONV1D_ERROR_BUFFER_TOO_SMALL (x_len or y_len short),
+ *          CONV1D_ERROR_INVALID_STATE or CONV1D_ERROR_INVALID_VALUE (the
+ *          layer changed, see conv1d_stream) or CONV1D_ERROR_OUT_OF_MEMORY;
+ *          on failure nothing is written and the stream is unchanged */
+CONV1D_API conv1d_status conv1d_stream_process(conv1d_stream* stream, const float* x, size_t x_len, int64_t frames,
+                                               float* y, size_t y_len, int64_t* out_frames);
+
+/** The number of frames per sequence fed since creation or the last reset.
+ *  @param stream the stream
+ *  @param frames receives the count
+ *  @return CONV1D_OK or CONV1D_ERROR_NULL_POINTER */
+CONV1D_API conv1d_status conv1d_stream_frames_seen(const conv1d_stream* stream, int64_t* frames);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -157,6 +157,18 @@ Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* p
   return plan;
 }
 
+int plan_threads(const Plan& plan, const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed) {
+  switch (plan.algorithm) {
+    case CONV1D_ALGORITHM_DIRECT:
+      if (plan.isa == CONV1D_ISA_SCALAR || !packed) return 1;
+      return useful_threads(p, e.threads, simd_tasks(kernels_for(plan.isa), p, *packed));
+    case CONV1D_ALGORITHM_GEMM:
+      return useful_threads(p, e.threads, gemm_tasks(p));
+    default:
+      return 1;
+  }
+}
+
 std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
                                   conv1d_isa packed_isa) {
   std::vector<Plan> plans{direct_plan(p, e, packed, packed_isa)};

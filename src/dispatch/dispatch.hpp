@@ -43,6 +43,11 @@ bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p);
 // `packed_isa`, or null when there are none.
 Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa);
 
+// The thread count make_plan gives `plan`'s algorithm for p: streams fix
+// their plan once and re-fit only its threads to each chunk, which never
+// changes a result (every path is bitwise the same for any thread count).
+int plan_threads(const Plan& plan, const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed);
+
 // Candidate plans for timing ("find" mode): one per algorithm that can run p.
 std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
                                   conv1d_isa packed_isa);
