@@ -1032,3 +1032,69 @@ TEST_CASE("C++ wrapper: weights through .npy files, and file errors", "[cxx][fil
   }
   CHECK(b.weight(CONV1D_WEIGHT_KERNEL) == a.weight(CONV1D_WEIGHT_KERNEL));
 }
+
+TEST_CASE("C++ wrapper: Stream feeds chunks and matches forward bitwise", "[cxx][stream]") {
+  static_assert(!std::is_copy_constructible_v<conv1d::Stream> && std::is_nothrow_move_constructible_v<conv1d::Stream>,
+                "Stream owns a handle and is move-only");
+  std::mt19937 rng(31);
+  naive::Conv c;
+  c.filters = 6, c.kernel = 3, c.dilation = 2, c.padding = "causal", c.activation = "glu";
+  const int64_t N = 2, L = 19, C = 5;
+  conv1d::Layer layer = configure(c);
+  layer.set_algorithm(conv1d::Algorithm::direct);
+  const auto w = random_vec(rng, c.kernel * C * c.filters), b = random_vec(rng, c.filters);
+  const auto x = random_vec(rng, N * L * C);
+  layer.set_weights(w, b);
+  int64_t shape[3];
+  const auto want = layer.forward(x, N, L, C);
+  check_close(want, naive::forward(c, x, N, L, C, w, b, shape));
+
+  conv1d::Stream stream = layer.stream(N);
+  CHECK(stream.batch() == N);
+  std::vector<float> got(want.size());
+  const int64_t Fo = c.filters / 2;
+  int64_t t0 = 0;
+  for (int64_t m : {0, 1, 4, 1, 7, 0, 6}) {
+    std::vector<float> chunk(N * m * C);
+    for (int64_t n = 0; n < N; ++n)
+      std::copy(x.begin() + (n * L + t0) * C, x.begin() + (n * L + t0 + m) * C, chunk.begin() + n * m * C);
+    CHECK(stream.output_frames(m) == m);  // causal, stride 1: one output per frame
+    const std::vector<float> y = stream.process(chunk, m);
+    REQUIRE(y.size() == static_cast<size_t>(N * m * Fo));
+    for (int64_t n = 0; n < N; ++n)
+      std::copy(y.begin() + n * m * Fo, y.begin() + (n + 1) * m * Fo, got.begin() + (n * L + t0) * Fo);
+    t0 += m;
+    CHECK(stream.frames_seen() == t0);
+  }
+  REQUIRE(t0 == L);
+  CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+
+  // Into a caller buffer; a short one throws and changes nothing.
+  stream.reset();
+  CHECK(stream.frames_seen() == 0);
+  std::vector<float> first(N * Fo, -1.0f);
+  const std::vector<float> x0 = {x.begin(), x.begin() + C}, x1 = {x.begin() + L * C, x.begin() + L * C + C};
+  std::vector<float> frame0(x0);
+  frame0.insert(frame0.end(), x1.begin(), x1.end());
+  expect_error([&] { stream.process(frame0, 1, conv1d::Span<float>(first.data(), first.size() - 1)); },
+               CONV1D_ERROR_BUFFER_TOO_SMALL, "y_len");
+  CHECK(stream.frames_seen() == 0);
+  CHECK(stream.process(frame0, 1, first) == 1);
+  CHECK(first[0] == want[0]);
+  CHECK(first[Fo] == want[L * Fo]);
+
+  // Moves carry the handle; a moved-from or default stream refuses calls.
+  conv1d::Stream moved(std::move(stream));
+  CHECK(moved.frames_seen() == 1);
+  CHECK_FALSE(static_cast<bool>(stream));  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  expect_error([&] { stream.reset(); }, CONV1D_ERROR_NULL_POINTER, "stream");
+  conv1d::Stream other;
+  swap(other, moved);
+  CHECK(other.frames_seen() == 1);
+
+  // What cannot stream throws at creation.
+  conv1d::Layer same(4, 3);
+  same.set_padding("same").build(2);
+  expect_error([&] { same.stream(1); }, CONV1D_ERROR_UNSUPPORTED, "'same'");
+  expect_error([&] { conv1d::Stream(layer, 0); }, CONV1D_ERROR_INVALID_SIZE, "batch");
+}

@@ -21,6 +21,8 @@
  *   regularization_loss, apply_constraints, weight / set_weight and the LoRA
  *   members complete an optimizer step, and from_config / config read and
  *   write the Keras config. examples/cpp/train.cpp is a training loop.
+ * - Streaming (version 1.2): conv1d::Stream, made by Layer::stream, feeds a
+ *   causal or valid layer chunk by chunk, keeping the history itself.
  * - Buffers are passed as conv1d::Span, a pointer and a length, made from
  *   any contiguous container (std::vector, std::array, a C array) or from an
  *   explicit pointer and length. Every length reaches the C API, which
@@ -446,6 +448,8 @@ inline Bounds param_bounds(conv1d_param param) {
  * get_int / get_string for its conv1d_param, so a parameter added to
  * conv1d.h is usable through those at once.
  */
+class Stream;
+
 class Layer {
  public:
   /** @brief A Layer that holds no handle. */
@@ -1166,6 +1170,19 @@ class Layer {
 
   /** @} */
 
+  /** @name Streaming
+   *  @{ */
+
+  /**
+   * @brief A stream of `batch` sequences on this built layer (padding 'causal' or 'valid'), fed chunk
+   *        by chunk; the layer must outlive it. See conv1d::Stream.
+   * @param batch number of sequences fed side by side, > 0
+   * @return the stream, with no frames seen
+   */
+  Stream stream(int64_t batch = 1) const;
+
+  /** @} */
+
   /** @name Keras config
    *  @{ */
 
@@ -1243,6 +1260,154 @@ class Layer {
  private:
   conv1d_layer* handle_ = nullptr;
 };
+
+/**
+ * @brief Chunk-by-chunk inference on a built Layer: a conv1d_stream (C API 1.2; docs/streaming.md).
+ *
+ * A stream keeps the last (kernel_size - 1) * dilation_rate frames of each of its `batch`
+ * sequences, so each chunk of any length (one frame, none, many) gives exactly the outputs it
+ * completes. Concatenated along time, they are bitwise the layer's forward() over the whole
+ * sequence when the layer's algorithm is forced (reference, direct or gemm), for any ISA cap,
+ * thread count and chunking. Chunks and outputs are in the layer's data format:
+ * (batch, frames, channels) and (batch, out_frames, filters) for channels_last.
+ * @code
+ * conv1d::Layer layer(64, 2);
+ * layer.set_padding("causal").set_dilation_rate(8).build(64);
+ * conv1d::Stream stream = layer.stream(1);
+ * std::vector<float> y = stream.process(frame, 1);  // one frame in, one output frame out
+ * @endcode
+ *
+ * The layer must outlive the stream (the stream holds its handle, not a copy); weights set on
+ * the layer apply from the next chunk. Move-only; one thread at a time per stream, while several
+ * streams of one layer may run at once. Every failed call throws Error and changes nothing.
+ */
+class Stream {
+ public:
+  /** @brief A Stream that holds no handle. */
+  Stream() noexcept = default;
+
+  /**
+   * @brief A stream of `batch` sequences on a built layer, with no frames seen.
+   * @param layer a built layer with padding 'causal' or 'valid'; it must outlive the stream
+   * @param batch number of sequences fed side by side, > 0
+   * @throws Error as conv1d_stream_create fails (not built, 'same' padding, an activation over time)
+   */
+  Stream(const Layer& layer, int64_t batch) : layer_(layer.get()), batch_(batch) {
+    detail::check(conv1d_stream_create(layer_, batch, &handle_));
+  }
+
+  /** @brief Destroys the handle, if any (never touches the layer). */
+  ~Stream() { conv1d_stream_destroy(handle_); }
+
+  Stream(const Stream&) = delete;             ///< Not copyable: a stream's history is its own.
+  Stream& operator=(const Stream&) = delete;  ///< Not copyable: a stream's history is its own.
+
+  /**
+   * @brief Takes the other stream's handle; the other holds none afterwards.
+   * @param other the stream to move from
+   */
+  Stream(Stream&& other) noexcept
+      : handle_(std::exchange(other.handle_, nullptr)),
+        layer_(std::exchange(other.layer_, nullptr)),
+        batch_(std::exchange(other.batch_, 0)) {}
+
+  /**
+   * @brief Destroys this stream's handle and takes the other's.
+   * @param other the stream to move from; it holds none afterwards
+   * @return this stream
+   */
+  Stream& operator=(Stream&& other) noexcept {
+    if (this != &other) {
+      conv1d_stream_destroy(handle_);
+      handle_ = std::exchange(other.handle_, nullptr);
+      layer_ = std::exchange(other.layer_, nullptr);
+      batch_ = std::exchange(other.batch_, 0);
+    }
+    return *this;
+  }
+
+  /**
+   * @brief Exchanges two streams.
+   * @param a one stream
+   * @param b the other
+   */
+  friend void swap(Stream& a, Stream& b) noexcept {
+    std::swap(a.handle_, b.handle_);
+    std::swap(a.layer_, b.layer_);
+    std::swap(a.batch_, b.batch_);
+  }
+
+  /** @brief The handle, for calls to the C API; still owned by this Stream. */
+  conv1d_stream* get() const noexcept { return handle_; }
+
+  /** @brief Whether this Stream holds a handle. */
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+  /** @brief The number of sequences fed side by side (0 without a handle). */
+  int64_t batch() const noexcept { return batch_; }
+
+  /** @brief Back to no frames seen (and, for 'causal', the causal zeros before the next frame). */
+  void reset() { detail::check(conv1d_stream_reset(handle_)); }
+
+  /** @brief Frames per sequence fed since creation or the last reset. */
+  int64_t frames_seen() const {
+    int64_t frames = 0;
+    detail::check(conv1d_stream_frames_seen(handle_, &frames));
+    return frames;
+  }
+
+  /**
+   * @brief How many output frames per sequence the next `frames` frames would complete.
+   * @param frames input frames per sequence, >= 0
+   * @return the count (0 for no frames; it varies with strides > 1, and for 'valid' at the start)
+   */
+  int64_t output_frames(int64_t frames) const {
+    int64_t out = 0;
+    detail::check(conv1d_stream_output_frames(handle_, frames, &out));
+    return out;
+  }
+
+  /**
+   * @brief Feeds a chunk into a caller buffer.
+   * @param x      the chunk, batch * frames * channels floats in the layer's data format
+   * @param frames frames per sequence in the chunk, >= 0
+   * @param y      receives the completed outputs: at least batch * output_frames(frames) *
+   *               output channels floats (filters, halved by 'glu'); may be empty when none complete
+   * @return the number of output frames per sequence written
+   */
+  int64_t process(Span<const float> x, int64_t frames, Span<float> y) {
+    int64_t out = 0;
+    detail::check(conv1d_stream_process(handle_, x.data(), x.size(), frames, y.data(), y.size(), &out));
+    return out;
+  }
+
+  /**
+   * @brief Feeds a chunk and returns the outputs it completes in a new vector.
+   * @param x      the chunk, batch * frames * channels floats in the layer's data format
+   * @param frames frames per sequence in the chunk, >= 0
+   * @return batch * output_frames(frames) * output channels floats, in the layer's data format
+   */
+  std::vector<float> process(Span<const float> x, int64_t frames) {
+    std::vector<float> y(static_cast<size_t>(batch_ * output_frames(frames) * out_channels()));
+    process(x, frames, y);
+    return y;
+  }
+
+ private:
+  // Floats per output frame and sequence: the layer's filters, halved by glu.
+  int64_t out_channels() const {
+    int64_t filters = 0, activation = 0;
+    detail::check(conv1d_get_int(layer_, CONV1D_PARAM_FILTERS, &filters));
+    detail::check(conv1d_get_int(layer_, CONV1D_PARAM_ACTIVATION, &activation));
+    return activation == CONV1D_ACTIVATION_GLU ? filters / 2 : filters;
+  }
+
+  conv1d_stream* handle_ = nullptr;
+  const conv1d_layer* layer_ = nullptr;
+  int64_t batch_ = 0;
+};
+
+inline Stream Layer::stream(int64_t batch) const { return Stream(*this, batch); }
 
 }  // namespace conv1d
 
