@@ -8,6 +8,8 @@
 //   y.shape; // [4, 8, 32]
 //   const { dx, grads } = layer.backward(x, y.data.map(() => 1)); // grads.kernel, grads.bias
 //   const trained = conv1d.fromKeras(layerConfig, 'model.keras'); // Keras config + saved weights
+//   const stream = causalLayer.stream(1); // chunk-by-chunk inference on a built causal layer
+//   const out = stream.process({ data: frames, shape: [1, n, 128] }); // the outputs n frames complete
 //
 // The shared library is found through $CONV1D_LIBRARY, the build tree of the
 // checkout this module sits in, or the system loader (see lib/native.js);
@@ -16,6 +18,7 @@
 const native = require('./lib/native');
 const { Status, Conv1DError } = require('./lib/errors');
 const { Conv1D, Param, Weight, WEIGHT_NAMES, Variable, serialize, deserialize, fromKeras } = require('./lib/layer');
+const { Stream } = require('./lib/stream');
 
 const ISA_NAMES = ['scalar', 'avx2', 'avx512'];
 
@@ -28,6 +31,7 @@ module.exports = {
   Weight,
   WEIGHT_NAMES,
   Variable,
+  Stream,
   serialize,
   deserialize,
   fromKeras,

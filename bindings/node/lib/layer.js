@@ -619,6 +619,12 @@ class Conv1DLayer {
     return this.lib.text(this.lib.raw.describe_plan, this.h(), batch, steps);
   }
 
+  /** A Stream of `batch` sequences on this built layer (padding 'causal' or 'valid'), fed chunk by chunk. */
+  stream(batch = 1) {
+    const { Stream } = require('./stream');
+    return new Stream(this, batch);
+  }
+
   // ---- training ----
 
   /**

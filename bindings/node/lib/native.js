@@ -23,6 +23,7 @@ const MINIMUM_VERSION = 10100; // 1.1: training (backward, penalties, constraint
 // conv1d_layer is opaque; koffi keeps one type registry per process, so it is
 // declared once here.
 koffi.opaque('conv1d_layer');
+koffi.opaque('conv1d_stream');
 
 // Enums are passed as int, as C does on the supported ABIs. Buffers (typed
 // arrays) passed to pointer parameters are used in place, without a copy.
@@ -90,12 +91,23 @@ const PROTOTYPES = {
 };
 
 // Functions a 1.1 library may lack: the Keras weight-file and .npy functions
-// came after the first 1.1.0 builds. The library still loads without them;
-// calling one throws a Conv1DError (UNSUPPORTED) naming the missing symbol.
+// came after the first 1.1.0 builds, streams with 1.2. The library still
+// loads without them; calling one throws a Conv1DError (UNSUPPORTED) naming
+// the missing symbol.
 const OPTIONAL_PROTOTYPES = {
   load_weights_keras: 'int conv1d_load_weights_keras(conv1d_layer *layer, const char *path, const char *layer_key)',
   load_npy: 'int conv1d_load_npy(conv1d_layer *layer, int which, const char *path)',
   save_npy: 'int conv1d_save_npy(const conv1d_layer *layer, int which, const char *path)',
+  // 1.2: streams
+  stream_create: 'int conv1d_stream_create(const conv1d_layer *layer, int64_t batch, _Out_ conv1d_stream **out)',
+  stream_destroy: 'void conv1d_stream_destroy(conv1d_stream *stream)',
+  stream_reset: 'int conv1d_stream_reset(conv1d_stream *stream)',
+  stream_output_frames:
+    'int conv1d_stream_output_frames(const conv1d_stream *stream, int64_t frames, _Out_ int64_t *out_frames)',
+  stream_process:
+    'int conv1d_stream_process(conv1d_stream *stream, const float *x, size_t x_len, int64_t frames, float *y, ' +
+    'size_t y_len, _Out_ int64_t *out_frames)',
+  stream_frames_seen: 'int conv1d_stream_frames_seen(const conv1d_stream *stream, _Out_ int64_t *frames)',
 };
 
 /** Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags). */
@@ -116,6 +128,7 @@ const UNCHECKED = new Set([
   'describe_plan',
   'get_config',
   'cpu_isa',
+  'stream_destroy',
 ]);
 
 class Library {
@@ -144,7 +157,7 @@ class Library {
         continue;
       }
       this.raw[name] = fn;
-      this[name] = this.checked(fn);
+      this[name] = UNCHECKED.has(name) ? fn : this.checked(fn);
     }
   }
 
@@ -153,8 +166,9 @@ class Library {
     return () => {
       throw errorForStatus(
         Status.UNSUPPORTED,
-        `${this.path} (libconv1d ${this.version_string()}) does not export ${symbol}: it was built before the ` +
-          'Keras weight-file functions were added; rebuild libconv1d from a newer source',
+        `${this.path} (libconv1d ${this.version_string()}) does not export ${symbol}: it was built before ` +
+          `${symbol.startsWith('conv1d_stream_') ? 'streams' : 'the Keras weight-file functions'} were added; ` +
+          'rebuild libconv1d from a newer source',
         this.status_string(Status.UNSUPPORTED),
       );
     };

@@ -9,6 +9,10 @@
     y.shape                                     # (4, 8, 32)
     dx, grads = layer.backward(x, np.ones_like(y))  # {"kernel": ..., "bias": ...}
 
+    causal = conv1d.Conv1D(32, 2, padding="causal", dilation_rate=4)
+    stream = causal.stream(batch=1)             # once built: chunk-by-chunk inference
+    y_chunk = stream.process(x_chunk)           # (1, frames, 128) in, completed outputs out
+
     layer = conv1d.from_keras(config, "model.keras")  # Keras config + saved weights
 
 The shared library is found through $CONV1D_LIBRARY, the build tree of the
@@ -34,6 +38,7 @@ from .errors import (
     WrongTypeError,
 )
 from .layer import WEIGHT_NAMES, Conv1D, Param, Variable, Weight, deserialize, from_keras, serialize
+from .stream import Stream
 
 Convolution1D = Conv1D  # Keras' alias
 
@@ -51,6 +56,7 @@ __all__ = [
     "SizeOverflowError",
     "StateError",
     "Status",
+    "Stream",
     "UnknownNameError",
     "UnsupportedError",
     "Variable",

@@ -31,6 +31,13 @@ class _Layer(ctypes.Structure):
 
 
 LayerPtr = ctypes.POINTER(_Layer)
+
+
+class _Stream(ctypes.Structure):
+    """The opaque ``conv1d_stream``; only ever handled through a pointer."""
+
+
+StreamPtr = ctypes.POINTER(_Stream)
 FloatPtr = ctypes.POINTER(ctypes.c_float)
 _i64 = ctypes.c_int64
 _i64p = ctypes.POINTER(ctypes.c_int64)
@@ -92,12 +99,20 @@ _FUNCTIONS = {
 }
 
 # Functions a 1.1 library may lack: the Keras weight-file and .npy functions
-# came after the first 1.1.0 builds. The library still loads without them;
-# calling one raises UnsupportedError naming the missing symbol.
+# came after the first 1.1.0 builds, streams with 1.2. The library still
+# loads without them; calling one raises UnsupportedError naming the missing
+# symbol.
 _OPTIONAL_FUNCTIONS = {
     "conv1d_load_weights_keras": (_status, [LayerPtr, ctypes.c_char_p, ctypes.c_char_p], True),
     "conv1d_load_npy": (_status, [LayerPtr, _enum, ctypes.c_char_p], True),
     "conv1d_save_npy": (_status, [LayerPtr, _enum, ctypes.c_char_p], True),
+    # 1.2: streams
+    "conv1d_stream_create": (_status, [LayerPtr, _i64, ctypes.POINTER(StreamPtr)], True),
+    "conv1d_stream_destroy": (None, [StreamPtr], False),
+    "conv1d_stream_reset": (_status, [StreamPtr], True),
+    "conv1d_stream_output_frames": (_status, [StreamPtr, _i64, _i64p], True),
+    "conv1d_stream_process": (_status, [StreamPtr, FloatPtr, _size, _i64, FloatPtr, _size, _i64p], True),
+    "conv1d_stream_frames_seen": (_status, [StreamPtr, _i64p], True),
 }
 
 # Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags).
@@ -143,8 +158,10 @@ class Library:
         def missing(*args):
             raise error_for_status(
                 Status.UNSUPPORTED,
-                "%s (libconv1d %s) does not export %s: it was built before the Keras weight-file "
-                "functions were added; rebuild libconv1d from a newer source" % (self.path, self.version(), name),
+                "%s (libconv1d %s) does not export %s: it was built before %s were added; rebuild "
+                "libconv1d from a newer source"
+                % (self.path, self.version(), name,
+                   "streams" if name.startswith("conv1d_stream_") else "the Keras weight-file functions"),
                 self.status_string(Status.UNSUPPORTED).decode(),
             )
 

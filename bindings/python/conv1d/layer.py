@@ -666,6 +666,13 @@ class Conv1D:
         """One line: the plan (algorithm, kernel, ISA, threads, why) for (batch, steps)."""
         return self._lib.get_text(self._lib.describe_plan, self._h(), int(batch), int(steps))
 
+    def stream(self, batch=1):
+        """A :class:`conv1d.Stream` of ``batch`` sequences on this built layer
+        (padding 'causal' or 'valid'), fed chunk by chunk."""
+        from .stream import Stream
+
+        return Stream(self, batch)
+
     # ---- training --------------------------------------------------------
 
     def backward(self, inputs, dy, *, input_grad=True, kernel_grad=True, bias_grad=True, regularizers=False,
