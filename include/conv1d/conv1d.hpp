@@ -437,6 +437,8 @@ inline Bounds param_bounds(conv1d_param param) {
   return b;
 }
 
+class Stream;
+
 /**
  * @brief A Keras Conv1D layer: owns one conv1d_layer handle.
  *
@@ -448,8 +450,6 @@ inline Bounds param_bounds(conv1d_param param) {
  * get_int / get_string for its conv1d_param, so a parameter added to
  * conv1d.h is usable through those at once.
  */
-class Stream;
-
 class Layer {
  public:
   /** @brief A Layer that holds no handle. */
