@@ -343,7 +343,7 @@ TEST_CASE("stream: output counts, frames_seen and reset", "[stream]") {
       const bool causal = std::string(padding) == "causal";
       auto expected = [&](int64_t n) { return causal ? (n + s - 1) / s : n > 2 ? (n - 3) / s + 1 : 0; };
       int64_t seen = 0;
-      std::vector<float> x(1, 0.5f), y(1);
+      std::vector<float> x(1, 0.5f), y(2);  // 1 channel in, 2 filters out
       for (int64_t n = 0; n < 10; ++n) {
         int64_t out = -1, none = -1;
         REQUIRE(conv1d_stream_output_frames(st, 1, &out) == CONV1D_OK);
@@ -352,7 +352,7 @@ TEST_CASE("stream: output counts, frames_seen and reset", "[stream]") {
         CHECK(none == 0);
         REQUIRE(conv1d_stream_output_frames(st, 7, &out) == CONV1D_OK);
         CHECK(out == expected(n + 7) - expected(n));
-        REQUIRE(conv1d_stream_process(st, x.data(), 1, 1, y.data(), y.size() * 2, &out) == CONV1D_OK);
+        REQUIRE(conv1d_stream_process(st, x.data(), 1, 1, y.data(), y.size(), &out) == CONV1D_OK);
         CHECK(out == expected(n + 1) - expected(n));
         REQUIRE(conv1d_stream_frames_seen(st, &seen) == CONV1D_OK);
         CHECK(seen == n + 1);

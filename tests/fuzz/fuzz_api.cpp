@@ -129,6 +129,7 @@ conv1d_param param(Reader& r) { return kParams[r.byte() % (sizeof(kParams) / siz
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader r(data, size);
   conv1d_layer* layer = nullptr;
+  conv1d_stream* stream = nullptr;  // on `layer`, which later ops may change under it
   const int64_t f = r.size(), k = r.size();
   check(conv1d_create(f, k, &layer));
   if (!layer) return 0;
@@ -262,6 +263,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         conv1d_destroy(other);
         break;
       }
+      case 9: {
+        // Streams: a failed process leaves the output and the frame count as they were.
+        const uint8_t what = r.byte() % 4;
+        if (what == 0 || !stream) {
+          conv1d_stream_destroy(stream);
+          stream = nullptr;
+          check(conv1d_stream_create(layer, r.size(), &stream));
+          break;
+        }
+        if (what == 1) {
+          check(conv1d_stream_reset(stream));
+          break;
+        }
+        const int64_t frames = r.size();
+        int64_t before = -1, after = -1, n = -1;
+        check(conv1d_stream_frames_seen(stream, &before));
+        check(conv1d_stream_output_frames(stream, frames, &n));
+        const size_t xl = r.byte() * 16u, yl = r.byte() * 16u;
+        std::vector<float> x(xl, 0.5f), y(yl, -7.0f);
+        const conv1d_status s =
+            conv1d_stream_process(stream, xl ? x.data() : nullptr, xl, frames, yl ? y.data() : nullptr, yl, &n);
+        check(s);
+        check(conv1d_stream_frames_seen(stream, &after));
+        if (s != CONV1D_OK) {
+          if (after != before) std::abort();  // a failed call moved the stream
+          for (float v : y)
+            if (v != -7.0f) std::abort();  // a failed call wrote the output
+        }
+        break;
+      }
       default: {
         conv1d_algorithm a;
         check(conv1d_query_algorithm(layer, r.size(), r.size(), &a));
@@ -269,6 +300,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  conv1d_stream_destroy(stream);
   conv1d_destroy(layer);
   return 0;
 }
