@@ -579,16 +579,17 @@ TEST_CASE("stream: bad calls change nothing and the stream goes on exactly", "[s
 }
 
 TEST_CASE("stream: streams of one layer run concurrently", "[stream][threads]") {
-  // Four threads each stream their own batch through one shared layer (two
-  // threads per call, so the pool is contended) while the main thread runs
-  // forward on it; every stream matches the forward.
-  Layer layer(24, 3);
+  // Four threads each stream their own batch through one shared layer (up
+  // to two threads per call: chunks of 100 frames and more are split, so
+  // the pool is contended) while the main thread runs forward on it; every
+  // stream matches the forward.
+  Layer layer(32, 3);
   REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_SEED, 3) == CONV1D_OK);
   REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, "causal") == CONV1D_OK);
   REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DILATION_RATE, 2) == CONV1D_OK);
   REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_NUM_THREADS, 2) == CONV1D_OK);
   REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_ALGORITHM, "direct") == CONV1D_OK);
-  const int64_t N = 2, L = 200, C = 20, F = 24;
+  const int64_t N = 2, L = 240, C = 32, F = 32;
   REQUIRE(conv1d_build(layer, C) == CONV1D_OK);
   std::vector<std::vector<float>> xs, wants;
   for (uint32_t t = 0; t < 4; ++t) {
@@ -603,7 +604,7 @@ TEST_CASE("stream: streams of one layer run concurrently", "[stream][threads]") 
       if (conv1d_stream_create(layer, N, &st) != CONV1D_OK) return;
       std::vector<float> got(static_cast<size_t>(N * L * F)), y;
       bool fine = true;
-      for (int64_t t0 = 0, m = 1 + t; t0 < L; t0 += m, m = m % 61 + 7 * (t + 1)) {
+      for (int64_t t0 = 0, m = 1 + t; t0 < L; t0 += m, m = m % 127 + 31 * (t + 1)) {
         m = std::min(m, L - t0);
         const auto xc = chunk_of(xs[t], N, L, C, false, t0, m);
         y.assign(static_cast<size_t>(N * m * F), 0.f);
