@@ -82,6 +82,17 @@ BaselineResult guarded(Body body) {
   return r;
 }
 
+// Median timing of prim on args; each call waits for the stream to finish.
+Timing time_primitive(const dnnl::primitive& prim, dnnl::stream& strm,
+                      const std::unordered_map<int, dnnl::memory>& args, double min_time) {
+  return time_calls(
+      [&] {
+        prim.execute(strm, args);
+        strm.wait();
+      },
+      min_time);
+}
+
 // Keras-layout weights in `user` converted into `desc`'s layout (no copy when equal).
 dnnl::memory weights_in(dnnl::memory user, const dnnl::memory::desc& desc, const dnnl::engine& eng,
                         dnnl::stream& strm) {
@@ -115,12 +126,7 @@ BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, co
     convolution_forward conv(pd);
     const std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, dst_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
   });
 }
 
@@ -146,12 +152,7 @@ BaselineResult bench_onednn_backward_data(const Problem& p, const Geometry& g, i
     convolution_backward_data conv(pd);
     const std::unordered_map<int, memory> args = {
         {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DIFF_SRC, dx_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
   });
 }
 
@@ -183,12 +184,7 @@ BaselineResult bench_onednn_backward_weights(const Problem& p, const Geometry& g
                                                   {DNNL_ARG_DIFF_DST, dy_mem},
                                                   {DNNL_ARG_DIFF_WEIGHTS, dw_mem},
                                                   {DNNL_ARG_DIFF_BIAS, db_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
     if (!same) {
       reorder(dw_mem, dw_user).execute(strm, dw_mem, dw_user);
       strm.wait();
