@@ -539,9 +539,10 @@ LibResult bench_libconv1d_backward(const Problem& p, const bench::Geometry& g, c
     r.note = "verbose: " + last_error(s);
     return r;
   }
-  // "conv1d: layer ... -> gemm [gemm/openblas, 2 threads] (auto: ...) (backward)"
+  // "conv1d: layer ... -> gemm [gemm/openblas, 2 threads] (why) (backward data)"
+  const char* pass_tag = dx ? " (backward data)" : " (backward weights)";
   for (const std::string& line : split(printed, '\n')) {
-    const size_t tag = line.rfind(" (backward)");
+    const size_t tag = line.rfind(pass_tag);
     if (tag != std::string::npos) r.plan = line.substr(0, tag);
   }
   if (r.plan.empty()) r.plan = algorithm;
