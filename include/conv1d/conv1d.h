@@ -70,7 +70,7 @@ extern "C" {
  *  conv1d_version_number() to check the header against the loaded library.
  *  @{ */
 #define CONV1D_VERSION_MAJOR 1 /**< Major version of this header: changes only with an ABI break (the soname) */
-#define CONV1D_VERSION_MINOR 1 /**< Minor version of this header: additions */
+#define CONV1D_VERSION_MINOR 2 /**< Minor version of this header: additions */
 #define CONV1D_VERSION_PATCH 0 /**< Patch version of this header: fixes */
 /** This header's version as one number */
 #define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
