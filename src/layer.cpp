@@ -993,11 +993,11 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
       if (dx_out) std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan.data).c_str());
       if (dk_out) std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan.weights).c_str());
     }
-    std::shared_ptr<const PackedWeights> transposed;
+    std::shared_ptr<const TransposedWeights> transposed;
     if (dx_out && backward_uses_transposed(plan)) {
       std::lock_guard<std::mutex> lock(plan_mutex_);
       if (!bwd_packed_ || bwd_packed_isa_ != plan.data.isa) {
-        bwd_packed_ = std::make_shared<const PackedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
+        bwd_packed_ = std::make_shared<const TransposedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
         bwd_packed_isa_ = plan.data.isa;
       }
       transposed = bwd_packed_;

@@ -143,9 +143,9 @@ class Layer {
     bool found = false;  // settled by find mode
   };
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
-  // The transposed kernel backward's dx packs, made on first use (under
+  // The transposed kernels backward's dx packs, made on first use (under
   // plan_mutex_) and dropped with the plans whenever the weights change.
-  mutable std::shared_ptr<const PackedWeights> bwd_packed_;
+  mutable std::shared_ptr<const TransposedWeights> bwd_packed_;
   mutable conv1d_isa bwd_packed_isa_ = CONV1D_ISA_SCALAR;
 };
 

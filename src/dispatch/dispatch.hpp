@@ -65,10 +65,14 @@ struct BackwardPlan {
 BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
 
 // Whether plan's dx runs the forward kernels on the transposed problem, and
-// the packed kernel (flipped in time, transposed) it needs for p at `isa`.
-// The packing depends only on the layer's shape, so layers cache it.
+// the packed kernels (flipped in time, transposed) it needs for p at `isa`:
+// one for stride 1, one per output phase for stride s > 1. The packing
+// depends only on the layer's shape, so layers cache it.
 bool backward_uses_transposed(const BackwardPlan& plan);
-PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
+struct TransposedWeights {
+  std::vector<PackedWeights> phases;
+};
+TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
 
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
 // layout; either output may be null. `transposed` is pack_transposed's
@@ -76,6 +80,6 @@ PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float*
 // is allocated before any output is written. Bitwise the same for any thread
 // count.
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
-                      float* dx, float* dw, const PackedWeights* transposed);
+                      float* dx, float* dw, const TransposedWeights* transposed);
 
 }  // namespace conv1d
