@@ -358,8 +358,16 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data = loops_plan(p, e, "data");
     bp.data.reason = forced_direct ? "forced direct" : "direct loops for small groups";
   }
-  // Weights.
-  if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
+  // Weights. channels_first at stride 1 has x and dz contiguous along time:
+  // GEMMs read them in place, where the register tiles need both transposed.
+  const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups;
+  if (ncw_gemm && (forced_gemm || !forced_direct)) {
+    bp.weights = backward_gemm_plan(p, e, "weights-ncw");
+    const int64_t block = backward_weights_ncw_block(p);
+    bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
+    bp.weights.reason = forced_gemm ? "forced gemm; channels_first: GEMMs on x and dz in place"
+                                    : "channels_first, stride 1: GEMMs per (item, tap) on x and dz in place";
+  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.weights.isa = e.max_isa;
     bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
@@ -436,9 +444,10 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
   const bool data_folded = data_nwc && plan.data.kernel.find("/data-folded") != std::string::npos;
   const bool data_gemm = data_nwc && !data_folded && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
-  const bool weights_gemm = dw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
+  const bool weights_ncw = dw && plan.weights.kernel.find("/weights-ncw") != std::string::npos;
+  const bool weights_gemm = dw && !weights_ncw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
   const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
-  const bool need_nwc = data_nwc || dw;
+  const bool need_nwc = data_nwc || (dw && !weights_ncw);
   const bool first = p_in.channels_first;
   ConvProblem p = p_in;
   p.channels_first = false;
@@ -448,7 +457,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
   // Per-thread scratch, reused across calls (slot 3).
   ScratchSplit scratch(3);
-  const size_t xt_i = scratch.want(first && dw ? x_count : 0), dzt_i = scratch.want(first && need_nwc ? z_count : 0),
+  const size_t xt_i = scratch.want(first && dw && !weights_ncw ? x_count : 0),
+               dzt_i = scratch.want(first && need_nwc ? z_count : 0),
                dxt_i = scratch.want(first && data_nwc ? x_count : 0);
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
@@ -478,13 +488,17 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
       strided_data(plan.data, p_in, phases, *transposed, dz, scratch.get(phase_i), dx);
     }
   }
+  if (weights_ncw) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    backward_weights_ncw(p_in, x, dz, dw, plan.weights.threads);
+  }
   if (!need_nwc) return;
   const float* dz_nwc = dz;
   const float* x_nwc = x;
   if (first) {
     transpose_items(dz, dzt, p.batch, p.filters, p.out_steps);
     dz_nwc = dzt;
-    if (dw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
+    if (dw && !weights_ncw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
   }
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
@@ -503,7 +517,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(k.weight_tiles(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
-  } else if (dw && !weights_gemm) {
+  } else if (dw && !weights_gemm && !weights_ncw) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });
