@@ -70,7 +70,7 @@ extern "C" {
  *  conv1d_version_number() to check the header against the loaded library.
  *  @{ */
 #define CONV1D_VERSION_MAJOR 1 /**< Major version of this header: changes only with an ABI break (the soname) */
-#define CONV1D_VERSION_MINOR 1 /**< Minor version of this header: additions */
+#define CONV1D_VERSION_MINOR 2 /**< Minor version of this header: additions */
 #define CONV1D_VERSION_PATCH 0 /**< Patch version of this header: fixes */
 /** This header's version as one number */
 #define CONV1D_VERSION_NUMBER (CONV1D_VERSION_MAJOR * 10000 + CONV1D_VERSION_MINOR * 100 + CONV1D_VERSION_PATCH)
@@ -186,7 +186,16 @@ typedef enum conv1d_param {
                                        and keep the fastest, like cuDNN's find (default 0: cost model) */
 
   /* 500-599: identity. */
-  CONV1D_PARAM_NAME = 500, /**< string [name], default "conv1d" */
+  CONV1D_PARAM_NAME = 500,           /**< string [name], default "conv1d" */
+  CONV1D_PARAM_DTYPE = 501,          /**< [dtype] the Keras dtype policy: set_string/get_string take its name,
+                                          "float32" (default), "float64", "bfloat16" or "mixed_bfloat16"
+                                          ("float16", "mixed_float16" and other Keras policies give
+                                          CONV1D_ERROR_UNSUPPORTED, names Keras does not know
+                                          CONV1D_ERROR_UNKNOWN_NAME); get_int gives the compute dtype
+                                          (conv1d_dtype), set_int(conv1d_dtype) selects the plain policy of
+                                          that dtype. Fixed after build. See "Data types" below. */
+  CONV1D_PARAM_VARIABLE_DTYPE = 502, /**< read-only int conv1d_dtype: how the kernel and bias are stored
+                                          (float32 for "mixed_bfloat16") */
   /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
      representable and rejected with an error rather than undefined behaviour. */
   CONV1D_PARAM_ENUM_MIN_ = -0x7FFFFFFF - 1,
@@ -236,6 +245,18 @@ typedef enum conv1d_isa {
   CONV1D_ISA_ENUM_MIN_ = -0x7FFFFFFF - 1,
   CONV1D_ISA_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_isa;
+
+/** Element types of tensors and weights (conv1d_forward_ex, conv1d_set_weights_ex,
+ *  conv1d_get_weights_ex) and of a layer's dtype policy (CONV1D_PARAM_DTYPE). */
+typedef enum conv1d_dtype {
+  CONV1D_DTYPE_FLOAT32 = 0,  /**< float (IEEE binary32) */
+  CONV1D_DTYPE_FLOAT64 = 1,  /**< double (IEEE binary64) */
+  CONV1D_DTYPE_BFLOAT16 = 2, /**< uint16_t holding the upper 16 bits of an IEEE float32 */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_DTYPE_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_DTYPE_ENUM_MAX_ = 0x7FFFFFFF
+} conv1d_dtype;
 
 /** Keras 3 built-in activations (the names Keras accepts as strings). The
  *  axis-wise ones (softmax, log_softmax, glu, sparsemax) act on the last axis
@@ -336,6 +357,10 @@ CONV1D_API const char* conv1d_algorithm_name(conv1d_algorithm algorithm);
  *  @param activation any value
  *  @return a static string, or NULL for a value that is not an activation */
 CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
+/** The name of a data type ("float32", "float64", "bfloat16"), or NULL.
+ *  @param dtype any value
+ *  @return a static string, or NULL for a value that is not a conv1d_dtype */
+CONV1D_API const char* conv1d_dtype_name(conv1d_dtype dtype);
 
 /* ---- Lifecycle --------------------------------------------------------- */
 
@@ -454,6 +479,38 @@ CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* ke
  *  @return CONV1D_OK, or the error (and nothing is written) */
 CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len, float* bias,
                                             size_t bias_len);
+/** conv1d_set_weights with typed buffers: `kernel` and `bias` hold `dtype`
+ *  elements, converted to the layer's variable dtype (CONV1D_PARAM_VARIABLE_DTYPE):
+ *  exact into float64 variables, and into float32 ones from float32 or
+ *  bfloat16; rounded to nearest even otherwise (float64 into float32, and
+ *  anything but bfloat16 into the bfloat16 variables of the "bfloat16"
+ *  policy). Lengths are element counts, with the rules of conv1d_set_weights.
+ *  @param layer      the layer
+ *  @param dtype      element type of `kernel` and `bias`
+ *  @param kernel     the kernel, (kernel_size, in_channels/groups, filters) row-major
+ *  @param kernel_len number of elements in `kernel`
+ *  @param bias       the bias, (filters,); NULL without use_bias
+ *  @param bias_len   number of elements in `bias`
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype; otherwise as conv1d_set_weights (and the layer is
+ *          unchanged on failure) */
+CONV1D_API conv1d_status conv1d_set_weights_ex(conv1d_layer* layer, conv1d_dtype dtype, const void* kernel,
+                                               size_t kernel_len, const void* bias, size_t bias_len);
+/** conv1d_get_weights with typed buffers: the variables converted to `dtype`
+ *  (exact when `dtype` is at least as wide as the variable dtype, else
+ *  rounded to nearest even). A "mixed_bfloat16" layer gives its float32
+ *  masters, not the bfloat16 copies it computes with.
+ *  @param layer      a built layer
+ *  @param dtype      element type of `kernel` and `bias`
+ *  @param kernel     receives the kernel
+ *  @param kernel_len capacity of `kernel` in elements
+ *  @param bias       receives the bias, or NULL to skip it
+ *  @param bias_len   capacity of `bias` in elements
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype; otherwise as conv1d_get_weights (and nothing is written
+ *          on failure) */
+CONV1D_API conv1d_status conv1d_get_weights_ex(const conv1d_layer* layer, conv1d_dtype dtype, void* kernel,
+                                               size_t kernel_len, void* bias, size_t bias_len);
 
 /* ---- Shapes ------------------------------------------------------------ */
 
@@ -505,6 +562,36 @@ CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t 
  *  @return CONV1D_OK, or the error (and `y` is not written) */
 CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
                                         int64_t steps, int64_t channels, float* y, size_t y_len);
+
+/** Forward pass with typed buffers: x holds `x_dtype` elements and y receives
+ *  `y_dtype` elements. x is cast to the layer's compute dtype (as Keras
+ *  autocasts a layer's inputs; float64 to bfloat16 rounds once, to nearest
+ *  even), the layer computes in its policy's dtype, and the result is cast to
+ *  `y_dtype`: exact when y_dtype is at least as wide as the compute dtype,
+ *  else rounded to nearest even. When x_dtype and y_dtype are the compute
+ *  dtype nothing is copied (float32 and float64 layers); a bfloat16-computing
+ *  layer widens x into per-thread scratch. conv1d_forward is this function
+ *  with CONV1D_DTYPE_FLOAT32 for both and works for every policy. Lengths
+ *  are element counts; x and y must not overlap. See "Data types" below for
+ *  the numerics of each policy.
+ *  @param layer    a built layer; not modified, so threads may share it
+ *  @param x_dtype  element type of `x`
+ *  @param x        the input, (batch, steps, channels) or (batch, channels, steps)
+ *  @param x_len    number of elements in `x`, at least batch*steps*channels
+ *  @param batch    batch size, > 0
+ *  @param steps    input length, > 0
+ *  @param channels input channels, equal to the layer's in_channels
+ *  @param y_dtype  element type of `y`
+ *  @param y        receives the output
+ *  @param y_len    number of elements in `y`, at least conv1d_output_shape's count
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype or overlapping buffers; CONV1D_ERROR_NULL_POINTER,
+ *          CONV1D_ERROR_BUFFER_TOO_SMALL, CONV1D_ERROR_NOT_BUILT,
+ *          CONV1D_ERROR_CHANNELS_MISMATCH or another error as conv1d_forward
+ *          (and `y` is not written) */
+CONV1D_API conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x,
+                                           size_t x_len, int64_t batch, int64_t steps, int64_t channels,
+                                           conv1d_dtype y_dtype, void* y, size_t y_len);
 
 /** The algorithm the layer runs for inputs of (batch, steps): the forced one,
  *  or the one AUTO plans (and caches) for that shape. Needs a built layer.

@@ -1,5 +1,5 @@
 // A weight read from or written to a file: its Keras shape and its values as
-// float32, row-major (C order).
+// float32 (and float64 when read from float64), row-major (C order).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,9 @@ namespace conv1d {
 struct WeightArray {
   std::vector<int64_t> shape;
   std::vector<float> data;  // product(shape) values
+  // The same values in double when the source was float64 (else empty), so
+  // float64 layers load them without rounding.
+  std::vector<double> data64;
   std::string origin;       // where it was read, for messages: "layers/conv1d/vars/0 in 'm.keras'"
 };
 
