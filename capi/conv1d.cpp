@@ -10,8 +10,8 @@
 #include "config.hpp"
 #include "dispatch/cpu.hpp"
 #include "errors.hpp"
-#include "keras_json.hpp"
 #include "handle.hpp"
+#include "keras_json.hpp"
 #include "layer.hpp"
 
 using conv1d::fail;

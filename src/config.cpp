@@ -35,8 +35,8 @@ void LayerConfig::validate() const {
              std::to_string(strides) + ",) and dilation_rate=(" + std::to_string(dilation_rate) + ",)");
   }
   if (lora_rank > 0 && dtype != DTypePolicy::kFloat32) {
-    fail(CONV1D_ERROR_UNSUPPORTED, std::string("LoRA is only supported with the float32 dtype policy; layer '") +
-                                       name + "' has dtype policy '" + policy_name(dtype) + "'");
+    fail(CONV1D_ERROR_UNSUPPORTED, std::string("LoRA is only supported with the float32 dtype policy; layer '") + name +
+                                       "' has dtype policy '" + policy_name(dtype) + "'");
   }
 }
 
@@ -60,14 +60,12 @@ DTypePolicy parse_policy(const std::string& name) {
   if (name == "mixed_bfloat16") return DTypePolicy::kMixedBFloat16;
   // Names Keras accepts as a policy (its dtypes and the quantized forms) but
   // that this library does not compute.
-  static const char* const kKnown[] = {"float16", "mixed_float16", "int8",     "int16",         "int32",
-                                       "int64",   "uint8",         "uint16",   "uint32",        "uint64",
-                                       "bool",    "string",        "complex64", "complex128",   "float8_e4m3fn",
-                                       "float8_e5m2"};
+  static const char* const kKnown[] = {"float16",   "mixed_float16", "int8",          "int16",      "int32", "int64",
+                                       "uint8",     "uint16",        "uint32",        "uint64",     "bool",  "string",
+                                       "complex64", "complex128",    "float8_e4m3fn", "float8_e5m2"};
   bool known = false;
   for (const char* k : kKnown) known |= name == k;
-  for (const char* q : {"int8_from_", "int4_from_", "float8_from_", "gptq_from_"})
-    known |= name.rfind(q, 0) == 0;
+  for (const char* q : {"int8_from_", "int4_from_", "float8_from_", "gptq_from_"}) known |= name.rfind(q, 0) == 0;
   if (known) {
     fail(CONV1D_ERROR_UNSUPPORTED, "dtype policy '" + name +
                                        "' is a Keras policy this library does not compute; supported: float32, "
@@ -136,9 +134,7 @@ conv1d_dtype variable_dtype(DTypePolicy p) {
   }
 }
 
-size_t dtype_size(conv1d_dtype d) {
-  return d == CONV1D_DTYPE_FLOAT64 ? 8 : d == CONV1D_DTYPE_BFLOAT16 ? 2 : 4;
-}
+size_t dtype_size(conv1d_dtype d) { return d == CONV1D_DTYPE_FLOAT64 ? 8 : d == CONV1D_DTYPE_BFLOAT16 ? 2 : 4; }
 
 conv1d_data_format keras_default_data_format() {
   std::string dir;

@@ -160,8 +160,7 @@ void apply_layer_config(Layer& l, const KerasConfig& parsed) {
     auto it = j.find(k);
     return it == j.end() ? nullptr : &*it;
   };
-  if (const json* v = get("dtype"))
-    apply("dtype", [&] { l.set_string(CONV1D_PARAM_DTYPE, dtype_policy(*v)); });
+  if (const json* v = get("dtype")) apply("dtype", [&] { l.set_string(CONV1D_PARAM_DTYPE, dtype_policy(*v)); });
   if (const json* v = get("autocast")) boolean("autocast", *v);
   // In Keras' constructor order, so the first error is the one Keras raises.
   if (const json* v = get("groups"))

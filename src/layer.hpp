@@ -165,10 +165,10 @@ class Layer {
   LayerConfig cfg_;
   bool built_ = false;
   int64_t in_channels_ = 0;
-  std::vector<float> kernel_;     // Keras layout (k, C/G, F)
-  std::vector<float> bias_;       // (F,) or empty
-  std::vector<float> lora_a_;     // (k, C/G, r) with LoRA on, else empty
-  std::vector<float> lora_b_;     // (r, F)
+  std::vector<float> kernel_;          // Keras layout (k, C/G, F)
+  std::vector<float> bias_;            // (F,) or empty
+  std::vector<float> lora_a_;          // (k, C/G, r) with LoRA on, else empty
+  std::vector<float> lora_b_;          // (r, F)
   std::vector<float> effective_;       // kernel_ + scale * A B with LoRA on; bf16-rounded kernel_ for mixed_bfloat16
   std::vector<float> effective_bias_;  // bf16-rounded bias_ for mixed_bfloat16, else empty
   std::vector<double> kernel64_;       // float64 policy: the variables (kernel_, bias_ are their float32 rounding)

@@ -589,9 +589,9 @@ CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* 
  *          CONV1D_ERROR_BUFFER_TOO_SMALL, CONV1D_ERROR_NOT_BUILT,
  *          CONV1D_ERROR_CHANNELS_MISMATCH or another error as conv1d_forward
  *          (and `y` is not written) */
-CONV1D_API conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x,
-                                           size_t x_len, int64_t batch, int64_t steps, int64_t channels,
-                                           conv1d_dtype y_dtype, void* y, size_t y_len);
+CONV1D_API conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x, size_t x_len,
+                                           int64_t batch, int64_t steps, int64_t channels, conv1d_dtype y_dtype,
+                                           void* y, size_t y_len);
 
 /** The algorithm the layer runs for inputs of (batch, steps): the forced one,
  *  or the one AUTO plans (and caches) for that shape. Needs a built layer.

@@ -294,8 +294,7 @@ bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedWei
   return fused == act;
 }
 
-void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias,
-             double* y) {
+void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias, double* y) {
   switch (plan.algorithm) {
     case CONV1D_ALGORITHM_REFERENCE:
       conv_reference(p, x, w, bias, y);

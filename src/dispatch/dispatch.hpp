@@ -86,8 +86,7 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
 
 // The float64 form, for plans made with dtype float64 (reference, portable
 // direct loops, dgemm); it never fuses the activation.
-void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias,
-             double* y);
+void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias, double* y);
 
 // Runs a native_bf16 plan: x is bf16, y bf16 (y_bf16) or float32. Fuses
 // `act` when elementwise and returns whether it did, like execute.

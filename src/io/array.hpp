@@ -14,7 +14,7 @@ struct WeightArray {
   // The same values in double when the source was float64 (else empty), so
   // float64 layers load them without rounding.
   std::vector<double> data64;
-  std::string origin;       // where it was read, for messages: "layers/conv1d/vars/0 in 'm.keras'"
+  std::string origin;  // where it was read, for messages: "layers/conv1d/vars/0 in 'm.keras'"
 };
 
 // "(3, 2, 4)", "(4,)" or "()": Python's spelling, as in Keras' messages.

@@ -113,8 +113,8 @@ void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float
   gemm_conv(p, x, w, bias, y, workspace, threads);
 }
 
-void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y,
-               double* workspace, int threads) {
+void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y, double* workspace,
+               int threads) {
   gemm_conv(p, x, w, bias, y, workspace, threads);
 }
 

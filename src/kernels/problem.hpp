@@ -52,7 +52,7 @@ std::size_t gemm_workspace_floats(const ConvProblem& p, int threads);
 int64_t gemm_tasks(const ConvProblem& p);
 void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
                int threads);
-void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y,
-               double* workspace, int threads);
+void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y, double* workspace,
+               int threads);
 
 }  // namespace conv1d

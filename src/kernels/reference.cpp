@@ -20,12 +20,11 @@ void reference(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y
           for (int64_t c = 0; c < cg; ++c) {
             const int64_t ch = g * cg + c;
             const T xv = p.channels_first ? x[(n * p.in_channels + ch) * p.in_steps + pos]
-                                              : x[(n * p.in_steps + pos) * p.in_channels + ch];
+                                          : x[(n * p.in_steps + pos) * p.in_channels + ch];
             acc += static_cast<double>(xv) * static_cast<double>(w[(j * cg + c) * p.filters + f]);
           }
         }
-        T& out =
-            p.channels_first ? y[(n * p.filters + f) * p.out_steps + t] : y[(n * p.out_steps + t) * p.filters + f];
+        T& out = p.channels_first ? y[(n * p.filters + f) * p.out_steps + t] : y[(n * p.out_steps + t) * p.filters + f];
         out = static_cast<T>(acc);
       }
     }
