@@ -237,6 +237,12 @@ TEST_CASE("float64: thread counts and find mode give the same bits", "[dtype][fl
   REQUIRE(conv1d_set_string(a, CONV1D_PARAM_DTYPE, "float64") == CONV1D_OK);
   REQUIRE(conv1d_build(a, C) == CONV1D_OK);
   CHECK(describe(a, N, L).find("gemm/openblas-f64") != std::string::npos);
+  // Depthwise: the loop vectorised over channels.
+  Layer d(C, k);
+  REQUIRE(conv1d_set_string(d, CONV1D_PARAM_DTYPE, "float64") == CONV1D_OK);
+  REQUIRE(conv1d_set_int(d, CONV1D_PARAM_GROUPS, C) == CONV1D_OK);
+  REQUIRE(conv1d_build(d, C) == CONV1D_OK);
+  CHECK(describe(d, N, L).find("direct/scalar-f64/depthwise") != std::string::npos);
 }
 
 TEST_CASE("bfloat16 and mixed_bfloat16 match the model on bf16-rounded data within a bf16 ulp", "[dtype][bfloat16]") {
