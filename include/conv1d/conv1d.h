@@ -30,6 +30,19 @@
    bias: (filters,)
    @endverbatim
  *
+ * Data types: a layer computes in the dtype its Keras dtype policy names
+ * (CONV1D_PARAM_DTYPE): "float32" (the default), "float64" (variables and
+ * compute in double), "bfloat16" (bf16 variables and compute) or
+ * "mixed_bfloat16" (float32 variables, bf16 compute). bfloat16 compute rounds
+ * x and the kernel (and bias) to bf16, accumulates the products in float32,
+ * adds the bias and applies the activation in float32, and rounds the result
+ * to bf16 once. conv1d_forward_ex, conv1d_set_weights_ex and
+ * conv1d_get_weights_ex take float64 and bfloat16 (uint16_t) buffers; the
+ * float32 calls work on every policy through conversion. The training calls
+ * are float32-only (CONV1D_ERROR_UNSUPPORTED otherwise), except the weight
+ * penalties and constraints of "mixed_bfloat16", whose variables are float32.
+ * docs/dtypes.md has the details and tolerances.
+ *
  * Training (see "Training" below): conv1d_backward gives the gradients,
  * conv1d_regularization_loss the Keras penalties, conv1d_set_weight writes
  * an updated weight back, conv1d_apply_constraints projects it.
@@ -550,7 +563,8 @@ CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t 
 /** Forward pass y = activation(conv(x) + bias) for x of shape
  *  (batch, steps, channels) or (batch, channels, steps) per data_format.
  *  `x_len` and `y_len` are the buffers' lengths in floats; y must hold
- *  conv1d_output_shape's count. x and y must not overlap.
+ *  conv1d_output_shape's count. x and y must not overlap. Works for every
+ *  dtype policy: it is conv1d_forward_ex with float32 x and y.
  *  @param layer    a built layer; not modified, so threads may share it
  *  @param x        the input
  *  @param x_len    number of floats in `x`, at least batch*steps*channels
@@ -634,7 +648,8 @@ CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t
  *  Derivatives are exact for every activation, the axis-wise ones over the
  *  last axis; at kinks they follow TensorFlow (relu'(0) = 0). The result is
  *  the same bits for any thread count. Outputs must not overlap each other,
- *  x or dy. */
+ *  x or dy. Needs the float32 dtype policy (CONV1D_ERROR_UNSUPPORTED
+ *  otherwise: the gradients would be float32-accurate, not the policy's). */
 CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
                                          int64_t steps, int64_t channels, const float* dy, size_t dy_len, float* dx,
                                          size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
@@ -646,12 +661,16 @@ CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float*
  *  activity penalty of the output y (from conv1d_forward on an input of
  *  (batch, steps)) divided by batch. An OrthogonalRegularizer set on any of
  *  them gives CONV1D_ERROR_UNSUPPORTED: Keras raises too, since no Conv1D
- *  tensor has rank 2. */
+ *  tensor has rank 2. Needs the float32 dtype policy, or "mixed_bfloat16"
+ *  with y NULL (the penalties of its float32 variables);
+ *  CONV1D_ERROR_UNSUPPORTED otherwise. */
 CONV1D_API conv1d_status conv1d_regularization_loss(const conv1d_layer* layer, const float* y, size_t y_len,
                                                     int64_t batch, int64_t steps, double* loss);
 
 /** Applies the kernel and bias constraints to the trainable weights in
- *  place, as a Keras optimizer does after each update. */
+ *  place, as a Keras optimizer does after each update. Needs the float32 or
+ *  "mixed_bfloat16" dtype policy (float32 variables);
+ *  CONV1D_ERROR_UNSUPPORTED otherwise. */
 CONV1D_API conv1d_status conv1d_apply_constraints(conv1d_layer* layer);
 
 /** Number of floats in one weight of a built layer (0 when absent). */
@@ -666,7 +685,9 @@ CONV1D_API conv1d_status conv1d_set_weight(conv1d_layer* layer, conv1d_weight wh
  *  the factors, dA = s dkernel B^T and dB = s A^T dkernel with s = alpha/rank,
  *  shaped as conv1d_weight_size reports. Either output may be NULL. With
  *  CONV1D_BACKWARD_REGULARIZERS the kernel regularizer's gradient of each
- *  factor is added; with CONV1D_BACKWARD_ACCUMULATE the results are added. */
+ *  factor is added; with CONV1D_BACKWARD_ACCUMULATE the results are added.
+ *  LoRA needs the float32 dtype policy: setting lora_rank on another policy,
+ *  or another policy with lora_rank set, gives CONV1D_ERROR_UNSUPPORTED. */
 CONV1D_API conv1d_status conv1d_lora_gradients(const conv1d_layer* layer, const float* dkernel, size_t dkernel_len,
                                                float* da, size_t da_len, float* db, size_t db_len, uint32_t flags);
 
@@ -684,8 +705,10 @@ CONV1D_API conv1d_status conv1d_lora_merge(conv1d_layer* layer);
  *  constraints with their arguments; lora_rank/lora_alpha). With a
  *  build_config the layer is built for its channel count, its weights drawn
  *  from the initializers. An unknown key, or a value Keras would refuse,
- *  fails with a message naming the key. Only float32 dtype policies are
- *  supported (CONV1D_ERROR_UNSUPPORTED otherwise). */
+ *  fails with a message naming the key. The dtype policy sets
+ *  CONV1D_PARAM_DTYPE: "float32", "float64", "bfloat16" and "mixed_bfloat16"
+ *  are computed; other Keras policies ("mixed_float16", ...) give
+ *  CONV1D_ERROR_UNSUPPORTED. */
 CONV1D_API conv1d_status conv1d_create_from_config(const char* json, conv1d_layer** out);
 
 /** The layer's get_config() as Keras 3.15 writes it (key order included),
@@ -735,8 +758,9 @@ CONV1D_API conv1d_isa conv1d_cpu_isa(void);
  *  filters, or another shape than the built layer's, gives
  *  CONV1D_ERROR_LENGTH_MISMATCH naming both shapes; a file without a bias
  *  for a layer with use_bias=1, or with one for use_bias=0, gives
- *  CONV1D_ERROR_INVALID_VALUE. float32, float64 (rounded to float32),
- *  float16 and Keras' bfloat16 datasets are read; other dtypes give
+ *  CONV1D_ERROR_INVALID_VALUE. float32, float64 (rounded to float32, but
+ *  kept exactly by a float64 layer), float16 and Keras' bfloat16 datasets are read
+ *  (and converted to the layer's variable dtype); other dtypes give
  *  CONV1D_ERROR_UNSUPPORTED. With LoRA on (or lora_rank set before the
  *  build), the kernel is replaced and both LoRA factors are zeroed, as in
  *  Keras: the file holds the merged kernel.
@@ -754,7 +778,8 @@ CONV1D_API conv1d_status conv1d_load_weights_keras(conv1d_layer* layer, const ch
  *  `'<f8'`, ...), and have the weight's Keras shape: kernel
  *  (kernel_size, in_channels/groups, filters), bias (filters,), LoRA A
  *  (kernel_size, in_channels/groups, lora_rank), LoRA B (lora_rank, filters).
- *  float64 values are rounded to float32.
+ *  float64 values are rounded to float32, except into a float64 layer,
+ *  which keeps them exactly.
  *
  *  Loading the kernel into an unbuilt layer builds it, as conv1d_build would
  *  with in_channels taken from the shape (so the bias comes from the bias
