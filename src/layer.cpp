@@ -219,11 +219,18 @@ void Layer::conform(const LayerConfig& cfg, Weights& w) {
       masters(w.bias64, w.bias);
       return;
     }
-    case DTypePolicy::kBFloat16:
-      // bf16 variables: setting rounds, as assigning to a bf16 Keras variable casts.
-      round_to_bf16(w.kernel.data(), w.kernel.data(), w.kernel.size());
-      round_to_bf16(w.bias.data(), w.bias.data(), w.bias.size());
+    case DTypePolicy::kBFloat16: {
+      // bf16 variables: setting rounds, as assigning to a bf16 Keras variable
+      // casts; float64 data (from a file) rounds once, straight from double.
+      auto round = [](std::vector<double>& d, std::vector<float>& f) {
+        if (d.empty()) return round_to_bf16(f.data(), f.data(), f.size());
+        f.resize(d.size());
+        to_bf16_floats(CONV1D_DTYPE_FLOAT64, d.data(), f.data(), d.size());
+      };
+      round(w.kernel64, w.kernel);
+      round(w.bias64, w.bias);
       break;
+    }
     default:
       break;
   }
@@ -400,8 +407,8 @@ void Layer::set_int(conv1d_param p, int64_t v) {
     case CONV1D_PARAM_DTYPE:
       if (v < INT32_MIN || v > INT32_MAX || !dtype_name(static_cast<conv1d_dtype>(v)))
         fail(CONV1D_ERROR_INVALID_VALUE, "dtype must be a conv1d_dtype value (0..2); received " + str(v));
-      require_unbuilt("the dtype policy");
       next.dtype = policy_of(static_cast<conv1d_dtype>(v));
+      if (next.dtype != cfg_.dtype) require_unbuilt("the dtype policy");
       break;
     case CONV1D_PARAM_VARIABLE_DTYPE:
       fail(CONV1D_ERROR_INVALID_STATE, "variable_dtype is read-only: it follows the dtype policy (CONV1D_PARAM_DTYPE)");
@@ -1552,8 +1559,9 @@ void Layer::set_weight_array(conv1d_weight which, WeightArray a) {
   if (a.shape != shape)
     fail(CONV1D_ERROR_LENGTH_MISMATCH, a.origin + " has shape " + shape_string(a.shape) + " but " + weight_name(which) +
                                            " of layer '" + cfg_.name + "' is " + shape_string(shape));
-  if (cfg_.dtype == DTypePolicy::kFloat64 && !a.data64.empty() &&
+  if ((cfg_.dtype == DTypePolicy::kFloat64 || cfg_.dtype == DTypePolicy::kBFloat16) && !a.data64.empty() &&
       (which == CONV1D_WEIGHT_KERNEL || which == CONV1D_WEIGHT_BIAS)) {
+    // float64 data without a detour through float32 (conform converts it).
     Weights w = weights();
     (which == CONV1D_WEIGHT_KERNEL ? w.kernel64 : w.bias64) = std::move(a.data64);
     return install(std::move(w));

@@ -504,8 +504,9 @@ TEST_CASE("float64 build draws the initializer in double", "[dtype][float64]") {
   CHECK(beyond_float > nk / 2);
 }
 
-TEST_CASE("a float64 .npy keeps its precision in a float64 layer", "[dtype][float64]") {
-  const std::vector<double> bias{0.1, -1.0 / 3.0};
+TEST_CASE("float64 .npy data: kept by a float64 layer, rounded once by a bfloat16 one", "[dtype][float64]") {
+  // 1 + 2^-8 + 2^-30 rounds to bf16 1 + 2^-7 once, but to 1 through float32.
+  const std::vector<double> bias{1.0 + std::ldexp(1.0, -8) + std::ldexp(1.0, -30), -1.0 / 3.0};
   char path[] = "/tmp/conv1d_dtype_XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -519,14 +520,21 @@ TEST_CASE("a float64 .npy keeps its precision in a float64 layer", "[dtype][floa
   REQUIRE(fwrite(header.data(), 1, header.size(), f) == header.size());
   REQUIRE(fwrite(bias.data(), sizeof(double), 2, f) == 2);
   fclose(f);
-  Layer l(2, 1);
-  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_DTYPE, "float64") == CONV1D_OK);
-  REQUIRE(conv1d_build(l, 1) == CONV1D_OK);
-  REQUIRE(conv1d_load_npy(l, CONV1D_WEIGHT_BIAS, path) == CONV1D_OK);
+  Layer l64(2, 1), l16(2, 1);
+  REQUIRE(conv1d_set_string(l64, CONV1D_PARAM_DTYPE, "float64") == CONV1D_OK);
+  REQUIRE(conv1d_set_string(l16, CONV1D_PARAM_DTYPE, "bfloat16") == CONV1D_OK);
+  for (conv1d_layer* l : {l64.p, l16.p}) {
+    REQUIRE(conv1d_build(l, 1) == CONV1D_OK);
+    REQUIRE(conv1d_load_npy(l, CONV1D_WEIGHT_BIAS, path) == CONV1D_OK);
+  }
   std::remove(path);
   std::vector<double> k(2), b(2);
-  REQUIRE(conv1d_get_weights_ex(l, CONV1D_DTYPE_FLOAT64, k.data(), 2, b.data(), 2) == CONV1D_OK);
+  REQUIRE(conv1d_get_weights_ex(l64, CONV1D_DTYPE_FLOAT64, k.data(), 2, b.data(), 2) == CONV1D_OK);
   CHECK(b == bias);
+  std::vector<uint16_t> kh(2), bh(2);
+  REQUIRE(conv1d_get_weights_ex(l16, CONV1D_DTYPE_BFLOAT16, kh.data(), 2, bh.data(), 2) == CONV1D_OK);
+  CHECK(from_bits(bh[0]) == 1.0 + std::ldexp(1.0, -7));
+  CHECK(bh[1] == bf16_bits(bias[1]));
 }
 
 TEST_CASE("dtype policy parameter: names, values, and errors that change nothing", "[dtype][errors]") {
