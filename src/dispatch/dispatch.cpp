@@ -120,7 +120,9 @@ bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p) {
   }
 }
 
-Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+namespace {
+
+Plan make_plan_f32(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
   if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     Plan plan;
     plan.algorithm = CONV1D_ALGORITHM_REFERENCE;
@@ -157,11 +159,157 @@ Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* p
   return plan;
 }
 
-std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
-                                  conv1d_isa packed_isa) {
+std::vector<Plan> candidate_plans_f32(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
+                                      conv1d_isa packed_isa) {
   std::vector<Plan> plans{direct_plan(p, e, packed, packed_isa)};
   if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan(p, e));
   return plans;
+}
+
+// float64: the portable direct loops, dgemm, or the reference; no packing.
+Plan direct_plan_f64(const ConvProblem& p) {
+  Plan plan;
+  plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+  plan.kernel = p.cg() == 1 && p.fg() == 1 && !p.channels_first ? "direct/scalar-f64/depthwise" : "direct/scalar-f64";
+  plan.dtype = CONV1D_DTYPE_FLOAT64;
+  return plan;
+}
+
+Plan gemm_plan_f64(const ConvProblem& p, const ExecConfig& e) {
+  Plan plan = gemm_plan(p, e);
+  plan.kernel = "gemm/openblas-f64";
+  plan.dtype = CONV1D_DTYPE_FLOAT64;
+  return plan;
+}
+
+Plan make_plan_f64(const ConvProblem& p, const ExecConfig& e) {
+  if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+    Plan plan;
+    plan.algorithm = CONV1D_ALGORITHM_REFERENCE;
+    plan.kernel = "reference-f64";
+    plan.reason = "forced reference";
+    plan.dtype = CONV1D_DTYPE_FLOAT64;
+    return plan;
+  }
+  if (e.algorithm == CONV1D_ALGORITHM_DIRECT) {
+    Plan plan = direct_plan_f64(p);
+    plan.reason = "forced direct";
+    return plan;
+  }
+  const bool gemm_ok = algorithm_supports(CONV1D_ALGORITHM_GEMM, p);
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM && gemm_ok) {
+    Plan plan = gemm_plan_f64(p, e);
+    plan.reason = "forced gemm";
+    return plan;
+  }
+  // AUTO. The portable loops run at SSE2 width; OpenBLAS' dgemm kernel runs
+  // at AVX2 FMA width, so it wins from 2 channels x 2 filters per group up
+  // (measured: 2.5x at 4 x 4, 7x at 128 x 128, single-threaded). With one
+  // channel and one filter per group the GEMMs are 1 x 1 and the depthwise
+  // loop, vectorised over channels, wins.
+  Plan plan;
+  if (gemm_ok && !(p.cg() == 1 && p.fg() == 1)) {
+    plan = gemm_plan_f64(p, e);
+    plan.reason = "auto: float64; dgemm for a per-group reduction of " + std::to_string(p.cg()) + " x " +
+                  std::to_string(p.fg()) + " filters";
+  } else {
+    plan = direct_plan_f64(p);
+    plan.reason = gemm_ok ? "auto: float64; one channel and filter per group: direct loops"
+                          : "auto: float64; dgemm cannot run this shape";
+  }
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM) plan.reason = "forced gemm cannot run this shape; " + plan.reason;
+  return plan;
+}
+
+// bfloat16 through the float32 kernels: the same choice as float32, named
+// for the dtype; or the native kernel when the layer has one for p.
+Plan make_plan_bf16(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  const NativeBf16Kernels* native = e.native_bf16;
+  if (native && native->isa <= e.max_isa && native->supports(p) &&
+      (e.algorithm == CONV1D_ALGORITHM_AUTO || e.algorithm == CONV1D_ALGORITHM_DIRECT)) {
+    Plan plan;
+    plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+    plan.isa = native->isa;
+    plan.kernel = native->name;
+    plan.dtype = CONV1D_DTYPE_BFLOAT16;
+    plan.native_bf16 = true;
+    plan.threads = useful_threads(p, e.threads, INT32_MAX);  // bounded again by the task count at run time
+    plan.reason = e.algorithm == CONV1D_ALGORITHM_DIRECT ? "forced direct; native bf16 kernel"
+                                                         : "auto: native bf16 kernel for this layout";
+    return plan;
+  }
+  Plan plan = make_plan_f32(p, e, packed, packed_isa);
+  plan.kernel += "-bf16";
+  plan.dtype = CONV1D_DTYPE_BFLOAT16;
+  return plan;
+}
+
+}  // namespace
+
+Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  switch (e.dtype) {
+    case CONV1D_DTYPE_FLOAT64:
+      return make_plan_f64(p, e);
+    case CONV1D_DTYPE_BFLOAT16:
+      return make_plan_bf16(p, e, packed, packed_isa);
+    default:
+      return make_plan_f32(p, e, packed, packed_isa);
+  }
+}
+
+std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
+                                  conv1d_isa packed_isa) {
+  if (e.dtype == CONV1D_DTYPE_FLOAT64) {
+    std::vector<Plan> plans{direct_plan_f64(p)};
+    if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan_f64(p, e));
+    return plans;
+  }
+  std::vector<Plan> plans = candidate_plans_f32(p, e, packed, packed_isa);
+  if (e.dtype == CONV1D_DTYPE_BFLOAT16) {
+    for (Plan& plan : plans) plan.kernel += "-bf16", plan.dtype = CONV1D_DTYPE_BFLOAT16;
+    // The native kernel reads bf16 x, which find mode's timing (on the widened
+    // float32 copy) cannot feed; it is planned by the cost model only.
+  }
+  return plans;
+}
+
+// HOOK: return the native bf16 kernel table here (e.g. avx512bf16::kernels
+// when the CPU has AVX512_BF16 and max_isa >= its isa). Until then every
+// bf16 layer runs the portable path.
+const NativeBf16Kernels* native_bf16_kernels(conv1d_isa max_isa) {
+  (void)max_isa;
+  return nullptr;
+}
+
+bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedWeights& packed, const uint16_t* x,
+                         void* y, bool y_bf16, conv1d_activation act) {
+  const NativeBf16Kernels* k = native_bf16_kernels(plan.isa);
+  if (!k) fail(CONV1D_ERROR_INTERNAL, "execute_native_bf16: no native bf16 kernel for plan " + plan.kernel);
+  const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
+  const int64_t tasks = k->tasks(p, packed);
+  const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(plan.threads, tasks)));
+  parallel_for(tasks, threads, [&](int64_t begin, int64_t end) { k->run(p, packed, x, y, y_bf16, fused, begin, end); });
+  return fused == act;
+}
+
+void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias, double* y) {
+  switch (plan.algorithm) {
+    case CONV1D_ALGORITHM_REFERENCE:
+      conv_reference(p, x, w, bias, y);
+      return;
+    case CONV1D_ALGORITHM_DIRECT:
+      conv_direct(p, x, w, bias, y);
+      return;
+    case CONV1D_ALGORITHM_GEMM: {
+      // Doubles in the float scratch slot: twice the floats.
+      double* ws = reinterpret_cast<double*>(thread_scratch(0, 2 * gemm_workspace_floats(p, plan.threads)));
+      if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+      conv_gemm(p, x, w, bias, y, ws, plan.threads);
+      return;
+    }
+    default:
+      fail(CONV1D_ERROR_INTERNAL, "execute: bad algorithm " + std::to_string(static_cast<int>(plan.algorithm)));
+  }
 }
 
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
