@@ -51,8 +51,8 @@ struct Args {
 };
 
 // One reduction step: acc[i][v] += the pair pair(i) dotted with each of the
-// 16 filter pairs of vector v. The broadcast pair folds into vdpbf16ps'
-// memory operand when pair(i) is a load.
+// 16 filter pairs of vector v. When pair(i) is a load, the broadcast is one
+// vpbroadcastd from memory (load port only).
 template <int T, int NV, class Pair>
 __attribute__((always_inline)) inline void step(__m512 (&acc)[T][NV], const bf16_t* wp, Pair pair) {
   __m512bh w[NV];
@@ -91,6 +91,27 @@ __attribute__((always_inline)) inline void store_row_bf16(bf16_t* out, const __m
     else
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), h);
   }
+}
+
+// The tile's rows out.
+template <int T, int NV>
+__attribute__((always_inline)) inline void store_rows(const Args& a, int64_t t0, const __m512 (&acc)[T][NV]) {
+  const int64_t F = a.p->filters;
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) {
+    if (a.yf)
+      store_row<NV>(a.yf + (t0 + i) * F, acc[i], a.nf, a.act, a.stream);
+    else
+      store_row_bf16<NV>(a.yh + (t0 + i) * F, acc[i], a.nf, a.act, a.stream);
+  }
+}
+
+// store_rows for activations that call out of line (no vector register
+// survives the call). Not inlined: inlined, GCC kept the accumulators on the
+// stack through the whole reduction.
+template <int T, int NV>
+__attribute__((noinline)) void store_rows_calling(const Args& a, int64_t t0, const __m512 (&acc)[T][NV]) {
+  store_rows<T, NV>(a, t0, acc);
 }
 
 // kTaps: C == 1 and dilation 1, steps pair taps 2q, 2q+1, which are adjacent
@@ -156,13 +177,10 @@ void tile(const Args& a, int64_t t0) {
       }
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < T; ++i) {
-    if (a.yf)
-      store_row<NV>(a.yf + (t0 + i) * F, acc[i], a.nf, a.act, a.stream);
-    else
-      store_row_bf16<NV>(a.yh + (t0 + i) * F, acc[i], a.nf, a.act, a.stream);
-  }
+  if (act_in_registers(a.act))
+    store_rows<T, NV>(a, t0, acc);
+  else
+    store_rows_calling<T, NV>(a, t0, acc);
 }
 
 using TileFn = void (*)(const Args&, int64_t);
