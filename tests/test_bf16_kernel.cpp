@@ -1,6 +1,6 @@
 // The AVX512_BF16 channels_last kernel (kernels/bf16.hpp) against a float64
 // reference computed from the bf16 values of x and w, on shapes that hit
-// every tile remainder and both pairings (channels, taps), with float32 and
+// every tile remainder and both step orders (flat, per tap), with float32 and
 // bf16 outputs, fused and separate activations, and any task split.
 //
 // Tolerances (u = 2^-24, n = k*Cg products per output, S = |bias| +
@@ -234,18 +234,24 @@ TEST_CASE("bf16 kernel: stride, dilation, padding, groups, odd channels", "[kern
   CHECK_FALSE(conv1d::bf16_kernel_supports(ncw));
 }
 
-TEST_CASE("bf16 kernel: one input channel pairs taps", "[kernels][bf16]") {
+TEST_CASE("bf16 kernel: flat steps across taps, one input channel", "[kernels][bf16]") {
   if (skip_without_bf16()) return;
   std::mt19937 rng(13);
-  // wav2vec2's conv0 shape, scaled down: k 10, stride 5, 512 filters.
+  // wav2vec2's conv0 shape, scaled down: k 10, stride 5, 512 filters; one
+  // channel, so each step pairs two taps.
   const ConvProblem w2v = problem(2, 160, 1, 512, 10, 5, 1, 1, 0, 0);
-  CHECK(conv1d::pack_bf16(w2v, std::vector<float>(10 * 512).data(), nullptr).tap_pairs);
+  CHECK(conv1d::pack_bf16(w2v, std::vector<float>(10 * 512).data(), nullptr).flat);
+  CHECK_FALSE(conv1d::pack_bf16(problem(1, 9, 2, 4, 2, 1, 2, 1, 0, 0), std::vector<float>(16).data(), nullptr).flat);
+  CHECK_FALSE(conv1d::pack_bf16(problem(1, 9, 4, 4, 2, 1, 1, 2, 0, 0), std::vector<float>(16).data(), nullptr).flat);
   check_problem(w2v, rng, true, CONV1D_ACTIVATION_GELU);
   // Odd and even k, strides, pads that cut a tap pair in half at both ends.
   for (int64_t k = 1; k <= 7; ++k)
     check_problem(problem(1, 30 + k, 1, 20 + 3 * k, k, 1 + k % 3, 1, 1, k / 2 + k % 2, k % 3), rng, k % 2,
                   k % 2 ? CONV1D_ACTIVATION_LINEAR : CONV1D_ACTIVATION_RELU);
   check_problem(problem(1, 4, 1, 16, 9, 1, 1, 1, 5, 5), rng, true, CONV1D_ACTIVATION_LINEAR);  // k > L
+  // Odd C: pairs straddle taps; edge tiles check each value.
+  for (int64_t C : {3, 5, 7})
+    check_problem(problem(2, 20 + C, C, 40, C - 1, 1 + C % 2, 1, 1, C / 2, C - 2), rng, true, CONV1D_ACTIVATION_LINEAR);
 }
 
 TEST_CASE("bf16 kernel: a value outside an output's window never reaches it", "[kernels][bf16]") {
@@ -262,8 +268,11 @@ TEST_CASE("bf16 kernel: a value outside an output's window never reaches it", "[
   };
   // Groups of 3 channels: group 1's first channel follows group 0's last.
   plant(problem(1, 12, 6, 20, 2, 1, 1, 2, 0, 0), {5 * 6 + 3});
-  // C == 3: row 7's channel 0 follows row 6's channel 2.
-  plant(problem(1, 12, 3, 20, 2, 1, 1, 1, 0, 0), {7 * 3});
+  // C == 3: row 7's channel 0 follows row 6's channel 2, the last value
+  // of the windows ending at row 6 (flat steps, k*C = 9) and of the taps
+  // on row 6 (dilation 2: per-tap steps).
+  plant(problem(1, 12, 3, 20, 3, 1, 1, 1, 0, 0), {7 * 3});
+  plant(problem(1, 12, 3, 20, 2, 1, 2, 1, 0, 0), {7 * 3});
   // C == 1, k == 3: x[9] follows the last tap of the windows ending at 8.
   plant(problem(1, 30, 1, 20, 3, 1, 1, 1, 1, 1), {9, 20});
   plant(problem(1, 30, 1, 20, 5, 2, 1, 1, 2, 2), {13});

@@ -10,9 +10,9 @@ PackedBf16 pack_bf16(const ConvProblem& p, const float* w, const float* bias) {
   constexpr int kLanes = kBf16Lanes;
   PackedBf16 pw;
   const int64_t k = p.kernel, cg = p.cg(), fg = p.fg(), F = p.filters;
-  pw.tap_pairs = p.in_channels == 1 && p.dilation == 1;
+  pw.flat = p.dilation == 1 && p.groups == 1;
   const int64_t channel_pairs = (cg + 1) / 2;
-  pw.steps = pw.tap_pairs ? (k + 1) / 2 : k * channel_pairs;
+  pw.steps = pw.flat ? (k * cg + 1) / 2 : k * channel_pairs;
   pw.zero.resize(static_cast<size_t>(p.in_channels + 2) / 2);
 
   const std::vector<int64_t> sizes = split_balanced((fg + kLanes - 1) / kLanes, kBf16MaxUnits);
@@ -41,8 +41,8 @@ PackedBf16 pack_bf16(const ConvProblem& p, const float* w, const float* bias) {
     for (int64_t s = 0; s < pw.steps; ++s)
       for (int64_t h = 0; h < 2; ++h) {
         // Which (tap, channel) the low (h = 0) and high half of step s hold.
-        const int64_t j = pw.tap_pairs ? 2 * s + h : s / channel_pairs;
-        const int64_t c = pw.tap_pairs ? 0 : s % channel_pairs * 2 + h;
+        const int64_t j = pw.flat ? (2 * s + h) / cg : s / channel_pairs;
+        const int64_t c = pw.flat ? (2 * s + h) % cg : s % channel_pairs * 2 + h;
         if (j >= k || c >= cg) continue;
         const float* src = w + (j * cg + c) * F + b.group * fg + b.f0;
         for (int64_t f = 0; f < b.nf; ++f) d[b.weights + (s * width + f) * 2 + h] = bf16_from_float(src[f]);

@@ -20,12 +20,17 @@ namespace conv1d {
 // the operand layout of vdpbf16ps, which adds both products of a pair into
 // one float32 lane.
 //
-// A reduction step pairs two adjacent input values: channels c, c+1 of one
-// tap (with an odd Cg, the last channel of each tap is paired with a zero
-// weight and a zero input), or, when C == 1 and dilation == 1
-// (`tap_pairs`), taps j, j+1 (an odd last tap paired with zeros likewise).
+// A reduction step pairs two input values adjacent in memory. With
+// dilation 1 and one group (`flat`), the k*C values an output reads are
+// contiguous in x (k rows of C channels), as is w's (k, C) index: steps
+// pair flat indices 2q, 2q+1 of that run, across the tap boundary when C is
+// odd; an odd k*C ends with the last value paired with zeros. Otherwise
+// steps pair channels 2q, 2q+1 within each tap, and an odd Cg ends each tap
+// with its last channel paired with a zero weight and a zero input (never
+// the next value in memory: 0 * inf = NaN). For even C both orders are the
+// same packing.
 struct PackedBf16 {
-  bool tap_pairs = false;
+  bool flat = false;
   int64_t steps = 0;  // reduction steps per filter vector
   // PackedBlock::weights counts bf16 values into `weights`, ::bias floats into `bias`.
   std::vector<PackedBlock> blocks;
@@ -69,8 +74,8 @@ int64_t bf16_tasks(const ConvProblem& p, const PackedBf16& w);
 // (N, L, C) bf16 and y (N, L_out, F), float32 or, with y_bf16, bf16 rounded
 // to nearest even from the float32 result. `act` must be elementwise (pass
 // LINEAR and apply axis-wise activations afterwards); it is applied in
-// float32 before rounding. Each output is reduced in one fixed order (taps,
-// then channel pairs) whatever the task split, so the result does not depend
+// float32 before rounding. Each output is reduced in one fixed order (the
+// packed steps) whatever the task split, so the result does not depend
 // on how tasks are spread over threads. Like vdpbf16ps, bf16 subnormal
 // inputs count as zero and subnormal partial sums flush to zero. Needs
 // AVX512_BF16.

@@ -114,14 +114,14 @@ __attribute__((noinline)) void store_rows_calling(const Args& a, int64_t t0, con
   store_rows<T, NV>(a, t0, acc);
 }
 
-// kTaps: C == 1 and dilation 1, steps pair taps 2q, 2q+1, which are adjacent
-// in the input. Otherwise steps pair channels 2q, 2q+1 of each tap, and an
-// odd Cg ends each tap with a step on the last channel alone, its high half
-// zero in input and weight (never the next channel's value: 0 * inf = NaN).
-template <int T, int NV, bool kTaps>
+// kFlat (PackedBf16::flat): steps run over the contiguous k*C values each
+// output row reads. Edge tiles with an even C take the per-tap path, which
+// for even C has the same step order; with an odd C a pair can straddle
+// rows, so each value is checked against the input's bounds.
+template <int T, int NV, bool kFlat>
 void tile(const Args& a, int64_t t0) {
   const ConvProblem& p = *a.p;
-  const int64_t C = p.in_channels, cg = p.cg(), L = p.in_steps, F = p.filters;
+  const int64_t C = p.in_channels, cg = p.cg(), L = p.in_steps;
   const int64_t s = p.stride, d = p.dilation, k = p.kernel, pl = p.pad_left;
   __m512 acc[T][NV];
 #pragma GCC unroll 16
@@ -131,29 +131,33 @@ void tile(const Args& a, int64_t t0) {
     for (int i = 0; i < T; ++i) acc[i][v] = b;
   }
   // The tile's output lines, requested early (see nwc_tile).
-  if (!a.stream)
+  if (!a.stream) {
+    const int64_t F = p.filters;
     for (int i = 0; i < T; ++i)
       for (int v = 0; v < NV; ++v)
         __builtin_prefetch(a.yf ? static_cast<const void*>(a.yf + (t0 + i) * F + v * kLanes)
                                 : static_cast<const void*>(a.yh + (t0 + i) * F + v * kLanes),
                            1, 3);
+  }
   const bf16_t* wp = a.w;
   const int64_t first = t0 * s - pl;
   const bool interior = first >= 0 && (t0 + T - 1) * s + (k - 1) * d - pl < L;
-  if constexpr (kTaps) {
-    if (interior) {
-      const bf16_t* base = a.x + first;
-      for (int64_t j = 0; j + 1 < k; j += 2, wp += NV * kStepBf16)
-        step<T, NV>(acc, wp, [&](int i) { return load_pair(base + i * s + j); });
-      if (k % 2) step<T, NV>(acc, wp, [&](int i) { return static_cast<uint32_t>(base[i * s + k - 1]); });
-    } else {
-      const auto at = [&](int64_t pos) -> uint32_t { return pos >= 0 && pos < L ? a.x[pos] : 0u; };
-      for (int64_t j = 0; j < k; j += 2, wp += NV * kStepBf16)
-        step<T, NV>(acc, wp, [&](int i) {
-          const int64_t pos = (t0 + i) * s + j - pl;
-          return at(pos) | (j + 1 < k ? at(pos + 1) << 16 : 0u);
-        });
-    }
+  if (kFlat && interior) {
+    const int64_t n = k * C;
+    const bf16_t* r[T];
+#pragma GCC unroll 16
+    for (int i = 0; i < T; ++i) r[i] = a.x + (first + i * s) * C;
+    for (int64_t e = 0; e + 1 < n; e += 2, wp += NV * kStepBf16)
+      step<T, NV>(acc, wp, [&](int i) { return load_pair(r[i] + e); });
+    if (n % 2) step<T, NV>(acc, wp, [&](int i) { return static_cast<uint32_t>(r[i][n - 1]); });
+  } else if (kFlat && C % 2) {
+    const int64_t n = k * C, end = L * C;
+    const auto at = [&](int64_t f) -> uint32_t { return f >= 0 && f < end ? a.x[f] : 0u; };
+    for (int64_t e = 0; e < n; e += 2, wp += NV * kStepBf16)
+      step<T, NV>(acc, wp, [&](int i) {
+        const int64_t f = ((t0 + i) * s - pl) * C + e;
+        return at(f) | (e + 1 < n ? at(f + 1) << 16 : 0u);
+      });
   } else {
     const int64_t pairs = cg / 2;
     for (int64_t j = 0; j < k; ++j) {
@@ -187,33 +191,33 @@ using TileFn = void (*)(const Args&, int64_t);
 
 constexpr int tile_rows(int nv) { return bf16_tile_rows(nv); }
 
-template <int NV, bool kTaps, int... Ts>
+template <int NV, bool kFlat, int... Ts>
 constexpr std::array<TileFn, sizeof...(Ts) + 1> tile_table(std::integer_sequence<int, Ts...>) {
-  return {nullptr, &tile<Ts + 1, NV, kTaps>...};
+  return {nullptr, &tile<Ts + 1, NV, kFlat>...};
 }
 
-template <int NV, bool kTaps>
+template <int NV, bool kFlat>
 TileFn tile_fn_nv(int rows) {
-  static constexpr auto table = tile_table<NV, kTaps>(std::make_integer_sequence<int, tile_rows(NV)>());
+  static constexpr auto table = tile_table<NV, kFlat>(std::make_integer_sequence<int, tile_rows(NV)>());
   return table[rows];
 }
 
-template <bool kTaps>
+template <bool kFlat>
 TileFn tile_fn_mode(int nv, int rows) {
   switch (nv) {
     case 1:
-      return tile_fn_nv<1, kTaps>(rows);
+      return tile_fn_nv<1, kFlat>(rows);
     case 2:
-      return tile_fn_nv<2, kTaps>(rows);
+      return tile_fn_nv<2, kFlat>(rows);
     case 3:
-      return tile_fn_nv<3, kTaps>(rows);
+      return tile_fn_nv<3, kFlat>(rows);
     default:
-      return tile_fn_nv<kBf16MaxUnits, kTaps>(rows);
+      return tile_fn_nv<kBf16MaxUnits, kFlat>(rows);
   }
 }
 
-TileFn tile_fn(bool taps, int nv, int rows) {
-  return taps ? tile_fn_mode<true>(nv, rows) : tile_fn_mode<false>(nv, rows);
+TileFn tile_fn(bool flat, int nv, int rows) {
+  return flat ? tile_fn_mode<true>(nv, rows) : tile_fn_mode<false>(nv, rows);
 }
 
 Args make_args(const ConvProblem& p, const PackedBf16& pw, const PackedBlock& b, const bf16_t* x, void* y, bool y_bf16,
@@ -248,8 +252,8 @@ void run(const ConvProblem& p, const PackedBf16& pw, const bf16_t* x, void* y, b
       const Args a = make_args(p, pw, b, x, y, y_bf16, act, n);
       const int rows = tile_rows(b.units);
       int64_t t = c0;
-      for (; t + rows <= c1; t += rows) tile_fn(pw.tap_pairs, b.units, rows)(a, t);
-      if (t < c1) tile_fn(pw.tap_pairs, b.units, static_cast<int>(c1 - t))(a, t);
+      for (; t + rows <= c1; t += rows) tile_fn(pw.flat, b.units, rows)(a, t);
+      if (t < c1) tile_fn(pw.flat, b.units, static_cast<int>(c1 - t))(a, t);
       continue;
     }
     // One tile height for all blocks (the widest block's), so the output is
@@ -259,8 +263,7 @@ void run(const ConvProblem& p, const PackedBf16& pw, const bf16_t* x, void* y, b
     const int rows = tile_rows(widest);
     for (int64_t t = c0; t < c1; t += rows) {
       const int h = static_cast<int>(std::min<int64_t>(rows, c1 - t));
-      for (const PackedBlock& b : pw.blocks)
-        tile_fn(pw.tap_pairs, b.units, h)(make_args(p, pw, b, x, y, y_bf16, act, n), t);
+      for (const PackedBlock& b : pw.blocks) tile_fn(pw.flat, b.units, h)(make_args(p, pw, b, x, y, y_bf16, act, n), t);
     }
   }
   V::fence();
