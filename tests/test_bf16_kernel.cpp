@@ -22,6 +22,7 @@
 #include "kernels/bf16.hpp"
 #include "kernels/problem.hpp"
 #include "runtime/bf16.hpp"
+#include "runtime/thread_pool.hpp"
 
 using conv1d::bf16_t;
 using conv1d::ConvProblem;
@@ -74,8 +75,8 @@ void finish_x(Data& d) {
   d.x.back() = conv1d::bf16_from_float(kInf);
 }
 
-// Runs the kernel: all tasks in one call, or one call per task in reverse
-// order. Returns the output as floats; `bits` gets the raw outputs (float
+// Runs the kernel: all tasks split over two pool threads, or one call per
+// task in reverse order. Returns the output as floats; `bits` gets the raw outputs (float
 // or bf16 bits widened to 32) for bitwise comparisons. Checks that nothing
 // past the output is written.
 std::vector<float> run(const ConvProblem& p, const conv1d::PackedBf16& w, const Data& d, bool y_bf16,
@@ -89,7 +90,9 @@ std::vector<float> run(const ConvProblem& p, const conv1d::PackedBf16& w, const 
   if (task_by_task)
     for (int64_t t = tasks - 1; t >= 0; --t) conv1d::conv_bf16_avx512(p, w, d.x.data(), y, y_bf16, act, t, t + 1);
   else
-    conv1d::conv_bf16_avx512(p, w, d.x.data(), y, y_bf16, act, 0, tasks);
+    conv1d::parallel_for(tasks, 2, [&](int64_t begin, int64_t end) {
+      conv1d::conv_bf16_avx512(p, w, d.x.data(), y, y_bf16, act, begin, end);
+    });
   size_t overwritten = 0;
   for (size_t i = ny; i < ny + guard; ++i) overwritten += y_bf16 ? yh[i] != 0xABCD : yf[i] != -7.f;
   CHECK(overwritten == 0);
@@ -192,7 +195,7 @@ void check_problem(const ConvProblem& p, std::mt19937& rng, bool with_bias, conv
 
 }  // namespace
 
-TEST_CASE("bf16 kernel: every filter-vector count and row remainder", "[kernels][bf16]") {
+TEST_CASE("bf16 kernel: every filter-vector count and row remainder", "[kernels][bf16][simd]") {
   if (skip_without_bf16()) return;
   std::mt19937 rng(11);
   // F 1..70 gives 1-5 vectors (blocks of 1-4) with every lane remainder; Lo
@@ -210,7 +213,7 @@ TEST_CASE("bf16 kernel: every filter-vector count and row remainder", "[kernels]
     check_problem(problem(1, Lo + 2, 6, Lo % 2 ? 64 : 48, 3, 1, 1, 1, 0, 0), rng, true, CONV1D_ACTIVATION_LINEAR);
 }
 
-TEST_CASE("bf16 kernel: stride, dilation, padding, groups, odd channels", "[kernels][bf16]") {
+TEST_CASE("bf16 kernel: stride, dilation, padding, groups, odd channels", "[kernels][bf16][simd]") {
   if (skip_without_bf16()) return;
   std::mt19937 rng(12);
   check_problem(problem(3, 23, 12, 18, 3, 2, 1, 3, 2, 1), rng, true, CONV1D_ACTIVATION_SIGMOID);  // Cg 4
