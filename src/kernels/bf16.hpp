@@ -44,8 +44,8 @@ struct PackedBf16 {
 
 // Tiling shared by the kernel and bf16_tasks: blocks of at most
 // kBf16MaxUnits vectors of 16 filters; a tile is bf16_tile_rows(NV) output
-// steps by NV vectors (T*NV accumulators + NV weight vectors + a spare
-// within 32 registers); a task covers a chunk of 8 tiles of one batch item,
+// steps by NV vectors (T*NV accumulators + NV weight vectors + the
+// broadcast input pair within 32 registers); a task covers a chunk of 8 tiles of one batch item,
 // through every block when the packed weights fit in L2 (rows-major, so
 // each output row is finished while in cache), else through one block (so a
 // thread keeps that block's weights in L2 while streaming the input).
