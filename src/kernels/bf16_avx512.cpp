@@ -8,6 +8,10 @@
 // this one broadcasts a pair of adjacent bf16 inputs as one 32-bit value and
 // vdpbf16ps adds 2 x 16 products per vector: twice the work per instruction
 // and half the bytes of weights and inputs.
+//
+// It calls none of runtime/bf16.hpp's inline conversions: an inline function
+// odr-used here is emitted with AVX-512 code, and the linker may keep that
+// copy for the baseline callers too.
 #include <immintrin.h>
 
 #include <algorithm>
