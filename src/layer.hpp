@@ -101,6 +101,11 @@ class Layer {
     conv1d_isa isa = CONV1D_ISA_SCALAR;
     bool valid = false;
   };
+  struct NativePacking {
+    PackedBf16 weights;
+    conv1d_isa isa = CONV1D_ISA_SCALAR;
+    bool valid = false;
+  };
   static Packing pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
                       const std::vector<float>& bias);
   // A complete set of weights. LoRA is on when lora_a is not empty. A
@@ -118,7 +123,7 @@ class Layer {
   struct Derived {
     std::vector<float> kernel, bias;
     Packing packing;
-    Packing native_bf16;  // for the native bf16 kernel (dispatch's NativeBf16Kernels)
+    NativePacking native_bf16;  // for the native bf16 kernel (dispatch's NativeBf16Kernels)
   };
   static Derived derive(const LayerConfig& cfg, const Weights& w);
   // Brings w to cfg's variable dtype: bf16 rounding, or the float64 masters
@@ -174,7 +179,7 @@ class Layer {
   std::vector<double> kernel64_;       // float64 policy: the variables (kernel_, bias_ are their float32 rounding)
   std::vector<double> bias64_;
   Packing packed_;
-  Packing native_bf16_;
+  NativePacking native_bf16_;
 
   mutable std::mutex plan_mutex_;
   struct CachedPlan {

@@ -273,16 +273,17 @@ std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, con
   return plans;
 }
 
-// HOOK: return the native bf16 kernel table here (e.g. avx512bf16::kernels
-// when the CPU has AVX512_BF16 and max_isa >= its isa). Until then every
-// bf16 layer runs the portable path.
+namespace {
+const NativeBf16Kernels kAvx512Bf16 = {
+    "direct/avx512bf16/nwc", CONV1D_ISA_AVX512, bf16_kernel_supports, pack_bf16, bf16_tasks, conv_bf16_avx512};
+}  // namespace
+
 const NativeBf16Kernels* native_bf16_kernels(conv1d_isa max_isa) {
-  (void)max_isa;
-  return nullptr;
+  return max_isa >= CONV1D_ISA_AVX512 && cpu_has_avx512_bf16() ? &kAvx512Bf16 : nullptr;
 }
 
-bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedWeights& packed, const uint16_t* x,
-                         void* y, bool y_bf16, conv1d_activation act) {
+bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y,
+                         bool y_bf16, conv1d_activation act) {
   const NativeBf16Kernels* k = native_bf16_kernels(plan.isa);
   if (!k) fail(CONV1D_ERROR_INTERNAL, "execute_native_bf16: no native bf16 kernel for plan " + plan.kernel);
   const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/bf16.hpp"
 #include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
 
@@ -48,15 +49,15 @@ struct NativeBf16Kernels {
   const char* name;  // the plan's kernel name, e.g. "direct/avx512bf16/nwc"
   conv1d_isa isa;    // the instruction-set level it needs (CONV1D_MAX_ISA caps it)
   bool (*supports)(const ConvProblem& p);
-  PackedWeights (*pack)(const ConvProblem& p, const float* w, const float* bias);
-  int64_t (*tasks)(const ConvProblem& p, const PackedWeights& packed);
-  void (*run)(const ConvProblem& p, const PackedWeights& packed, const uint16_t* x, void* y, bool y_bf16,
+  PackedBf16 (*pack)(const ConvProblem& p, const float* w, const float* bias);
+  int64_t (*tasks)(const ConvProblem& p, const PackedBf16& packed);
+  void (*run)(const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y, bool y_bf16,
               conv1d_activation act, int64_t begin, int64_t end);
 };
 
-// HOOK: the native bf16 kernel table this CPU can run at `max_isa`, or null
-// when there is none (then bf16 layers take the portable path). Returns null
-// until a native kernel is linked in; see dispatch.cpp.
+// The native bf16 kernel table this CPU can run at `max_isa` (AVX512_BF16
+// at the AVX-512 level), or null when there is none: then bf16 layers take
+// the portable path through the float32 kernels.
 const NativeBf16Kernels* native_bf16_kernels(conv1d_isa max_isa);
 
 // The packed layout the SIMD direct kernels want for p, if any: false when
@@ -90,8 +91,8 @@ void execute(const Plan& plan, const ConvProblem& p, const double* x, const doub
 
 // Runs a native_bf16 plan: x is bf16, y bf16 (y_bf16) or float32. Fuses
 // `act` when elementwise and returns whether it did, like execute.
-bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedWeights& packed, const uint16_t* x,
-                         void* y, bool y_bf16, conv1d_activation act);
+bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y,
+                         bool y_bf16, conv1d_activation act);
 
 // The backward pass: how dx (data) and dw (weights) are computed.
 struct BackwardPlan {
