@@ -47,10 +47,28 @@ inline bool is_ncw(const Problem& p) { return p.layout == "ncw"; }
 // 64-byte-aligned float storage (size rounded up to a multiple of 64 bytes),
 // zero-filled at allocation so every page is touched before any timing.
 struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
+  template <typename T>
+  void operator()(T* p) const {
+    std::free(p);
+  }
 };
-using FloatBuffer = std::unique_ptr<float[], FreeDeleter>;
-FloatBuffer alloc_floats(size_t count);  // throws std::bad_alloc on failure
+template <typename T>
+using Buffer = std::unique_ptr<T[], FreeDeleter>;
+using FloatBuffer = Buffer<float>;
+void* alloc_bytes(size_t bytes);  // throws std::bad_alloc on failure
+template <typename T>
+Buffer<T> alloc_buffer(size_t count) {
+  return Buffer<T>(static_cast<T*>(alloc_bytes(count * sizeof(T))));
+}
+inline FloatBuffer alloc_floats(size_t count) { return alloc_buffer<float>(count); }
+
+// Element types the forward rows run in (the library's conv1d_dtype names).
+// bfloat16 values are uint16_t holding the upper half of a float32.
+enum class DType { kFloat32, kFloat64, kBfloat16 };
+const char* dtype_name(DType t);
+size_t dtype_size(DType t);
+uint16_t to_bf16(float f);  // round to nearest even
+float from_bf16(uint16_t h);
 
 // Timing of one method on one row at one thread count.
 struct Timing {
@@ -77,6 +95,11 @@ bool have_onednn();
 std::string onednn_version();
 BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
                             const float* bias, float* y, double min_time);
+// The same in another element type: x and y hold `dt` elements (oneDNN
+// supports bfloat16 with float32 accumulation; float64 is n/a), the
+// Keras-layout float32 kernel is reordered into the primitive's type once.
+BaselineResult bench_onednn_typed(const Problem& p, const Geometry& g, int threads, DType dt, const void* x,
+                                  const float* kernel, const float* bias, void* y, double min_time);
 // oneDNN convolution_backward_data: dx from dy (the output's layout) and the
 // Keras kernel.
 BaselineResult bench_onednn_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,
@@ -91,6 +114,9 @@ std::string openblas_description();
 void openblas_threads(int threads);
 BaselineResult bench_im2col(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
                             const float* bias, float* y, double min_time);
+// im2col + cblas_dgemm: the float64 baseline.
+BaselineResult bench_im2col_f64(const Problem& p, const Geometry& g, int threads, const double* x, const double* kernel,
+                                const double* bias, double* y, double min_time);
 // Backward data: per batch item and group, col = dy * W^T (one sgemm), then
 // col2im adds the columns back into dx.
 BaselineResult bench_im2col_backward_data(const Problem& p, const Geometry& g, int threads, const float* dy,

@@ -30,13 +30,33 @@ double problem_flops(const Problem& p, int64_t out_steps) {
          double(p.kernel);
 }
 
-FloatBuffer alloc_floats(size_t count) {
-  size_t bytes = std::max<size_t>(count, 1) * sizeof(float);
-  bytes = (bytes + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
+void* alloc_bytes(size_t bytes) {
+  bytes = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
   void* p = std::aligned_alloc(64, bytes);
   if (p == nullptr) throw std::bad_alloc();
   std::memset(p, 0, bytes);  // first touch: fault every page in now, not while timing
-  return FloatBuffer(static_cast<float*>(p));
+  return p;
+}
+
+const char* dtype_name(DType t) {
+  return t == DType::kFloat64 ? "float64" : t == DType::kBfloat16 ? "bfloat16" : "float32";
+}
+
+size_t dtype_size(DType t) { return t == DType::kFloat64 ? 8 : t == DType::kBfloat16 ? 2 : 4; }
+
+uint16_t to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((bits >> 16) | 0x40u);  // NaN stays NaN
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return uint16_t(bits >> 16);
+}
+
+float from_bf16(uint16_t h) {
+  const uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
 }
 
 Timing time_calls(const std::function<void()>& call, double min_time) {

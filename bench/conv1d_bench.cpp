@@ -41,7 +41,7 @@
 #include "bench.hpp"
 #include "peak.hpp"
 
-// conv1d_describe_plan, conv1d_cpu_isa and conv1d_backward are newer than the rest of the API:
+// conv1d_describe_plan, conv1d_cpu_isa, conv1d_backward and conv1d_forward_ex are newer than the rest of the API:
 // reference them weakly so that the bench also runs against a library that
 // does not export them yet.
 extern "C" conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t batch, int64_t steps, char* buffer,
@@ -51,6 +51,9 @@ extern "C" conv1d_status conv1d_backward(const conv1d_layer* layer, const float*
                                          int64_t steps, int64_t channels, const float* dy, size_t dy_len, float* dx,
                                          size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
                                          size_t dbias_len, uint32_t flags) __attribute__((weak));
+extern "C" conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x, size_t x_len,
+                                           int64_t batch, int64_t steps, int64_t channels, conv1d_dtype y_dtype,
+                                           void* y, size_t y_len) __attribute__((weak));
 
 #ifndef CONV1D_BENCH_DEFAULT_SUITE
 #define CONV1D_BENCH_DEFAULT_SUITE "bench/suite.csv"
@@ -74,6 +77,7 @@ struct Options {
   std::vector<std::string> passes = {"forward", "backward"};
   std::vector<std::string> algorithms = {"auto", "direct", "gemm"};
   std::vector<std::string> baselines = {"onednn", "im2col"};
+  std::vector<bench::DType> dtypes = {bench::DType::kFloat32};  // forward rows
   bool csv = false;
   std::string csv_file;
   double min_time = 0.15;
@@ -84,7 +88,7 @@ struct Options {
   std::fprintf(code ? stderr : stdout,
                "usage: conv1d_bench [--suite FILE] [--rows name1,name2] [--threads 1,2] [--pass all]\n"
                "                    [--algorithms auto,direct,gemm] [--baselines onednn,im2col]\n"
-               "                    [--csv] [--csv-file FILE] [--min-time SECONDS]\n"
+               "                    [--dtype float32,bfloat16,float64] [--csv] [--csv-file FILE] [--min-time SECONDS]\n"
                "                    [--problem name,batch,in_channels,steps,filters,kernel,stride,dilation,"
                "groups,padding,layout]\n"
                "\n"
@@ -94,6 +98,8 @@ struct Options {
                "  --pass LIST         forward, backward (data and weights, timed apart) or all (default all)\n"
                "  --algorithms LIST   libconv1d algorithms to time: auto, direct, gemm, reference, or none\n"
                "  --baselines LIST    onednn, im2col, or none (default onednn,im2col)\n"
+               "  --dtype LIST        element types of the forward rows: float32, bfloat16 (oneDNN bf16 beside\n"
+               "                      it), float64 (im2col+dgemm beside it) (default float32)\n"
                "  --csv               print CSV (header first) instead of the table\n"
                "  --csv-file FILE     also write the CSV to FILE\n"
                "  --min-time SECONDS  minimum measuring time per method and row (default 0.15)\n"
@@ -195,6 +201,23 @@ Options parse_args(int argc, char** argv) {
           if (n != "onednn" && n != "im2col") throw std::runtime_error("unknown baseline '" + t + "'");
           if (std::find(o.baselines.begin(), o.baselines.end(), n) == o.baselines.end()) o.baselines.push_back(n);
         }
+      } else if (a == "--dtype") {
+        o.dtypes.clear();
+        for (const std::string& t : parse_list(value())) {
+          const std::string n = lower(t);
+          bench::DType d;
+          if (n == "float32") {
+            d = bench::DType::kFloat32;
+          } else if (n == "float64") {
+            d = bench::DType::kFloat64;
+          } else if (n == "bfloat16") {
+            d = bench::DType::kBfloat16;
+          } else {
+            throw std::runtime_error("unknown dtype '" + t + "' (float32, bfloat16, float64)");
+          }
+          if (std::find(o.dtypes.begin(), o.dtypes.end(), d) == o.dtypes.end()) o.dtypes.push_back(d);
+        }
+        if (o.dtypes.empty()) throw std::runtime_error("--dtype is empty");
       } else if (a == "--csv") {
         o.csv = true;
       } else if (a == "--csv-file") {
@@ -425,7 +448,8 @@ bool g_threads_param_missing = false;
 // A built layer for the problem (linear activation, bias on), forced to
 // `algorithm`, with the kernel and bias set. Returns "" or why it failed.
 std::string make_layer(const Problem& p, const bench::Geometry& g, const std::string& algorithm, int threads,
-                       const float* kernel, size_t k_len, const float* bias, LayerGuard& guard) {
+                       const float* kernel, size_t k_len, const float* bias, LayerGuard& guard,
+                       bench::DType dtype = bench::DType::kFloat32) {
   conv1d_status s = conv1d_create(p.filters, p.kernel, &guard.layer);
   auto fail = [&](const std::string& what) { return what + ": " + last_error(s); };
   if (s != CONV1D_OK) return fail("create");
@@ -444,6 +468,10 @@ std::string make_layer(const Problem& p, const bench::Geometry& g, const std::st
     return fail("num_threads");
   }
   if ((s = conv1d_set_string(L, CONV1D_PARAM_ALGORITHM, algorithm.c_str())) != CONV1D_OK) return fail("algorithm");
+  // Before the weights build the layer: the policy is fixed from then on.
+  if (dtype != bench::DType::kFloat32 &&
+      (s = conv1d_set_string(L, CONV1D_PARAM_DTYPE, bench::dtype_name(dtype))) != CONV1D_OK)
+    return fail("dtype");
   if ((s = conv1d_set_weights(L, kernel, k_len, bias, size_t(p.filters))) != CONV1D_OK) return fail("set_weights");
   int64_t out_steps = 0;
   if ((s = conv1d_output_steps(L, p.steps, &out_steps)) != CONV1D_OK) return fail("output_steps");
@@ -452,15 +480,28 @@ std::string make_layer(const Problem& p, const bench::Geometry& g, const std::st
   return "";
 }
 
+// Forward of x and y in `dtype` (conv1d_forward_ex; conv1d_forward for float32).
 LibResult bench_libconv1d(const Problem& p, const bench::Geometry& g, const std::string& algorithm, int threads,
-                          const float* x, size_t x_len, const float* kernel, size_t k_len, const float* bias, float* y,
-                          size_t y_len, double min_time) {
+                          bench::DType dtype, const void* x, size_t x_len, const float* kernel, size_t k_len,
+                          const float* bias, void* y, size_t y_len, double min_time) {
   LibResult r;
+  if (dtype != bench::DType::kFloat32 && conv1d_forward_ex == nullptr) {
+    r.note = "this libconv1d has no conv1d_forward_ex";
+    return r;
+  }
   LayerGuard guard;
-  r.note = make_layer(p, g, algorithm, threads, kernel, k_len, bias, guard);
+  r.note = make_layer(p, g, algorithm, threads, kernel, k_len, bias, guard, dtype);
   if (!r.note.empty()) return r;
   conv1d_layer* L = guard.layer;
-  auto call = [&] { return conv1d_forward(L, x, x_len, p.batch, p.steps, p.in_channels, y, y_len); };
+  const conv1d_dtype dt = dtype == bench::DType::kFloat64    ? CONV1D_DTYPE_FLOAT64
+                          : dtype == bench::DType::kBfloat16 ? CONV1D_DTYPE_BFLOAT16
+                                                             : CONV1D_DTYPE_FLOAT32;
+  auto call = [&] {
+    return dtype == bench::DType::kFloat32
+               ? conv1d_forward(L, static_cast<const float*>(x), x_len, p.batch, p.steps, p.in_channels,
+                                static_cast<float*>(y), y_len)
+               : conv1d_forward_ex(L, dt, x, x_len, p.batch, p.steps, p.in_channels, dt, y, y_len);
+  };
   if (conv1d_status s = call(); s != CONV1D_OK) {
     r.note = "forward: " + last_error(s);
     return r;
@@ -539,9 +580,10 @@ LibResult bench_libconv1d_backward(const Problem& p, const bench::Geometry& g, c
     r.note = "verbose: " + last_error(s);
     return r;
   }
-  // "conv1d: layer ... -> gemm [gemm/openblas, 2 threads] (auto: ...) (backward)"
+  // "conv1d: layer ... -> gemm [gemm/openblas, 2 threads] (why) (backward data)"
+  const char* pass_tag = dx ? " (backward data)" : " (backward weights)";
   for (const std::string& line : split(printed, '\n')) {
-    const size_t tag = line.rfind(" (backward)");
+    const size_t tag = line.rfind(pass_tag);
     if (tag != std::string::npos) r.plan = line.substr(0, tag);
   }
   if (r.plan.empty()) r.plan = algorithm;
@@ -596,6 +638,7 @@ struct MethodOutcome {
 struct RowResult {
   Problem p;
   std::string pass = "forward";  // forward | backward_data | backward_weights
+  bench::DType dtype = bench::DType::kFloat32;
   bench::Geometry g;
   int threads = 0;
   double flops = 0;
@@ -613,8 +656,9 @@ double ratio(const RowResult& r, const std::string& num, const std::string& den)
   return a->second.seconds / b->second.seconds;
 }
 
-const char* short_pass(const std::string& pass) {
-  return pass == "backward_data" ? "bwd-data" : pass == "backward_weights" ? "bwd-wts" : "fwd";
+std::string short_pass(const std::string& pass, bench::DType dtype) {
+  const std::string suffix = dtype == bench::DType::kBfloat16 ? "-bf16" : dtype == bench::DType::kFloat64 ? "-f64" : "";
+  return (pass == "backward_data" ? "bwd-data" : pass == "backward_weights" ? "bwd-wts" : "fwd") + suffix;
 }
 
 // Compares every method's outputs with those of the first method that ran on
@@ -626,7 +670,8 @@ class OutputCheck {
     float* ref;  // the first method's copy
     size_t len;
   };
-  OutputCheck(RowResult& row, std::vector<Buffer> buffers) : row_(row), buffers_(std::move(buffers)) {}
+  OutputCheck(RowResult& row, std::vector<Buffer> buffers, double tolerance = kTolerance)
+      : row_(row), buffers_(std::move(buffers)), tolerance_(tolerance) {}
 
   // Zero the outputs before a method runs, so that a method that writes
   // nothing cannot pass.
@@ -643,7 +688,7 @@ class OutputCheck {
     double e = 0;
     for (const Buffer& b : buffers_) e = std::max(e, rel_error(b.out, b.ref, b.len));
     row_.max_rel_err = std::max(row_.max_rel_err, e);
-    if (!(e <= kTolerance)) {
+    if (!(e <= tolerance_)) {
       row_.check = (row_.check == "ok" ? std::string("MISMATCH") : row_.check) + " " + method + "=" + fmt("%.1e", e) +
                    "(vs " + ref_name_ + ")";
     }
@@ -654,6 +699,7 @@ class OutputCheck {
  private:
   RowResult& row_;
   std::vector<Buffer> buffers_;
+  double tolerance_;
   std::string ref_name_;
 };
 
@@ -742,6 +788,26 @@ int main(int argc, char** argv) {
     else
       std::fprintf(info, "FMA peak (%d threads): not measured (no AVX2/AVX-512)\n", t);
   }
+  // bfloat16 rows count against the vdpbf16ps peak, float64 rows against
+  // half the FMA peak (the same instructions on half as many lanes).
+  std::map<int, double> bf16_peak;
+  if (std::find(opt.dtypes.begin(), opt.dtypes.end(), bench::DType::kBfloat16) != opt.dtypes.end()) {
+    if (__builtin_cpu_supports("avx512bf16")) {
+      for (int t : opt.threads) {
+        bf16_peak[t] = measure_peak(t, bench::dpbf16_loop_avx512, bench::kFlopsPerIterBf16);
+        std::fprintf(info, "BF16 dot-product peak (AVX512_BF16, %d thread%s): %.1f GFLOP/s\n", t, t == 1 ? "" : "s",
+                     bf16_peak[t]);
+      }
+    } else {
+      std::fprintf(info, "BF16 peak: not measured (no AVX512_BF16)\n");
+    }
+  }
+  auto peak_for = [&](bench::DType d, int t) -> double {
+    const std::map<int, double>& m = d == bench::DType::kBfloat16 ? bf16_peak : peak.gflops;
+    auto it = m.find(t);
+    if (it == m.end()) return 0;
+    return d == bench::DType::kFloat64 ? it->second / 2 : it->second;
+  };
   std::fprintf(info, "\n");
   std::fflush(info);
 
@@ -749,9 +815,9 @@ int main(int argc, char** argv) {
   size_t name_w = 4;
   for (const Problem& p : problems) name_w = std::max(name_w, p.name.size());
 
-  std::vector<std::string> csv_cols = {"name",      "pass",   "batch",    "in_channels", "steps",   "filters",
-                                       "kernel",    "stride", "dilation", "groups",      "padding", "layout",
-                                       "out_steps", "gflop",  "threads",  "peak_gflops"};
+  std::vector<std::string> csv_cols = {"name",    "pass",      "dtype",  "batch",    "in_channels", "steps",
+                                       "filters", "kernel",    "stride", "dilation", "groups",      "padding",
+                                       "layout",  "out_steps", "gflop",  "threads",  "peak_gflops"};
   for (const std::string m : kAllMethods) {
     if (std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
     csv_cols.push_back(m + "_us");
@@ -813,6 +879,7 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> fields = {p.name,
                                        row.pass,
+                                       bench::dtype_name(row.dtype),
                                        std::to_string(p.batch),
                                        std::to_string(p.in_channels),
                                        std::to_string(p.steps),
@@ -856,7 +923,8 @@ int main(int argc, char** argv) {
       std::printf("%s\n", line.c_str());
     } else {
       char buf[256];
-      std::snprintf(buf, sizeof buf, "%-*s %3d %-8s", int(name_w), p.name.c_str(), row.threads, short_pass(row.pass));
+      std::snprintf(buf, sizeof buf, "%-*s %3d %-8s", int(name_w), p.name.c_str(), row.threads,
+                    short_pass(row.pass, row.dtype).c_str());
       std::string out = buf;
       for (const std::string& m : methods) {
         const MethodOutcome& mo = row.methods[m];
@@ -908,58 +976,113 @@ int main(int argc, char** argv) {
   const bool run_forward = std::find(opt.passes.begin(), opt.passes.end(), "forward") != opt.passes.end();
   const bool run_backward = std::find(opt.passes.begin(), opt.passes.end(), "backward") != opt.passes.end();
 
-  // ---- forward ----
-  if (run_forward && !opt.csv) print_table_header("== forward: y = conv(x) + bias ==");
-  for (const Problem& p : run_forward ? problems : std::vector<Problem>{}) {
-    const bench::Geometry g = bench::keras_geometry(p);
-    if (g.out_steps <= 0) {
-      std::fprintf(stderr, "conv1d_bench: %s: output would be empty, skipped\n", p.name.c_str());
-      continue;
+  // ---- forward, in each requested element type ----
+  for (bench::DType dtype : run_forward ? opt.dtypes : std::vector<bench::DType>{}) {
+    const bool f32 = dtype == bench::DType::kFloat32, f64 = dtype == bench::DType::kFloat64;
+    if (!opt.csv) {
+      if (dtype != opt.dtypes.front()) std::printf("\n");
+      print_table_header(f32   ? "== forward: y = conv(x) + bias =="
+                         : f64 ? "== forward, float64: x, weights and y in double (oneDNN has no f64 convolution) =="
+                               : "== forward, bfloat16: x, weights and y in bfloat16, float32 accumulation ==");
     }
-    const size_t x_len = size_t(p.batch * p.steps * p.in_channels);
-    const size_t y_len = size_t(p.batch * g.out_steps * p.filters);
-    const size_t k_len = size_t(p.kernel * (p.in_channels / p.groups) * p.filters);
-
-    for (int threads : opt.threads) {
-      RowResult row = new_row(p, g, threads, "forward");
-      std::string notes;
-      try {
-        // Allocation zero-fills (first touch); then random inputs and weights.
-        bench::FloatBuffer x = bench::alloc_floats(x_len), kernel = bench::alloc_floats(k_len),
-                           bias = bench::alloc_floats(size_t(p.filters)), y = bench::alloc_floats(y_len),
-                           y_ref = bench::alloc_floats(y_len);
-        for (size_t i = 0; i < x_len; ++i) x[i] = uni(rng);
-        for (size_t i = 0; i < k_len; ++i) kernel[i] = uni(rng);
-        for (int64_t i = 0; i < p.filters; ++i) bias[size_t(i)] = 0.1f * uni(rng);
-
-        bench::openblas_threads(threads);
-        OutputCheck check(row, {{y.get(), y_ref.get(), y_len}});
-        for (const std::string& a : algs) {
-          settle(a == "gemm");
-          check.clear();
-          LibResult lr = bench_libconv1d(p, g, a, threads, x.get(), x_len, kernel.get(), k_len, bias.get(), y.get(),
-                                         y_len, opt.min_time);
-          if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
-          if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
-          check.check(a);
-        }
-        for (const std::string& b : bases) {
-          settle(true);
-          check.clear();
-          bench::BaselineResult br =
-              b == "onednn"
-                  ? bench::bench_onednn(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time)
-                  : bench::bench_im2col(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time);
-          if (b == "onednn") row.impl = br.ran ? br.note : "n/a";
-          if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
-          check.check(b);
-        }
-        if (!check.have_ref()) row.check = "n/a";
-      } catch (const std::bad_alloc&) {
-        notes += "out of memory";
-        row.check = "n/a";
+    for (const Problem& p : problems) {
+      const bench::Geometry g = bench::keras_geometry(p);
+      if (g.out_steps <= 0) {
+        std::fprintf(stderr, "conv1d_bench: %s: output would be empty, skipped\n", p.name.c_str());
+        continue;
       }
-      emit(row, notes);
+      const size_t x_len = size_t(p.batch * p.steps * p.in_channels);
+      const size_t y_len = size_t(p.batch * g.out_steps * p.filters);
+      const size_t k_len = size_t(p.kernel * (p.in_channels / p.groups) * p.filters);
+      const size_t f_len = size_t(p.filters);
+
+      for (int threads : opt.threads) {
+        RowResult row = new_row(p, g, threads, "forward");
+        row.dtype = dtype;
+        row.peak = peak_for(dtype, threads);
+        std::string notes;
+        try {
+          // Allocation zero-fills (first touch); then random inputs and weights.
+          bench::FloatBuffer x = bench::alloc_floats(x_len), kernel = bench::alloc_floats(k_len),
+                             bias = bench::alloc_floats(f_len), y = bench::alloc_floats(y_len),
+                             y_ref = bench::alloc_floats(y_len);
+          for (size_t i = 0; i < x_len; ++i) x[i] = uni(rng);
+          for (size_t i = 0; i < k_len; ++i) kernel[i] = uni(rng);
+          for (size_t i = 0; i < f_len; ++i) bias[i] = 0.1f * uni(rng);
+          // The row's element type: x and y typed, the float32 copies for the check.
+          bench::Buffer<char> xt, yt, kernel64, bias64;
+          const void* x_typed = x.get();
+          void* y_typed = y.get();
+          if (!f32) {
+            const size_t size = bench::dtype_size(dtype);
+            xt = bench::alloc_buffer<char>(x_len * size), yt = bench::alloc_buffer<char>(y_len * size);
+            x_typed = xt.get(), y_typed = yt.get();
+            for (size_t i = 0; i < x_len; ++i) {
+              if (f64)
+                reinterpret_cast<double*>(xt.get())[i] = x[i];
+              else
+                reinterpret_cast<uint16_t*>(xt.get())[i] = bench::to_bf16(x[i]);
+            }
+          }
+          if (f64) {
+            kernel64 = bench::alloc_buffer<char>(k_len * 8), bias64 = bench::alloc_buffer<char>(f_len * 8);
+            for (size_t i = 0; i < k_len; ++i) reinterpret_cast<double*>(kernel64.get())[i] = kernel[i];
+            for (size_t i = 0; i < f_len; ++i) reinterpret_cast<double*>(bias64.get())[i] = bias[i];
+          }
+          // A method's typed output as float32 for the check (y itself for float32 rows).
+          auto widen = [&] {
+            if (f32) return;
+            for (size_t i = 0; i < y_len; ++i)
+              y[i] = f64 ? float(reinterpret_cast<const double*>(y_typed)[i])
+                         : bench::from_bf16(reinterpret_cast<const uint16_t*>(y_typed)[i]);
+          };
+          auto clear = [&](OutputCheck& check) {
+            check.clear();
+            if (!f32) std::memset(y_typed, 0, y_len * bench::dtype_size(dtype));
+          };
+
+          bench::openblas_threads(threads);
+          // bfloat16 outputs carry one rounding of 2^-9 relative each, in any implementation.
+          OutputCheck check(row, {{y.get(), y_ref.get(), y_len}}, dtype == bench::DType::kBfloat16 ? 2e-2 : kTolerance);
+          for (const std::string& a : algs) {
+            settle(a == "gemm");
+            clear(check);
+            LibResult lr = bench_libconv1d(p, g, a, threads, dtype, x_typed, x_len, kernel.get(), k_len, bias.get(),
+                                           y_typed, y_len, opt.min_time);
+            if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
+            if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
+            widen();
+            check.check(a);
+          }
+          for (const std::string& b : bases) {
+            settle(true);
+            clear(check);
+            bench::BaselineResult br;
+            if (b == "onednn") {
+              br = bench::bench_onednn_typed(p, g, threads, dtype, x_typed, kernel.get(), bias.get(), y_typed,
+                                             opt.min_time);
+              row.impl = br.ran ? br.note : "n/a";
+            } else if (f32) {
+              br = bench::bench_im2col(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time);
+            } else if (f64) {
+              br = bench::bench_im2col_f64(p, g, threads, reinterpret_cast<const double*>(x_typed),
+                                           reinterpret_cast<const double*>(kernel64.get()),
+                                           reinterpret_cast<const double*>(bias64.get()),
+                                           reinterpret_cast<double*>(y_typed), opt.min_time);
+            } else {
+              br.note = "no bfloat16 im2col baseline";
+            }
+            if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
+            widen();
+            check.check(b);
+          }
+          if (!check.have_ref()) row.check = "n/a";
+        } catch (const std::bad_alloc&) {
+          notes += "out of memory";
+          row.check = "n/a";
+        }
+        emit(row, notes);
+      }
     }
   }
 
@@ -1046,14 +1169,20 @@ int main(int argc, char** argv) {
   // ---- summary: geometric means of the time ratios per pass and thread count ----
   std::FILE* summary = opt.csv ? stderr : stdout;
   std::fprintf(summary, "\n");
-  for (const char* pass : {"forward", "backward_data", "backward_weights"}) {
+  std::vector<std::pair<std::string, bench::DType>> summaries;
+  for (bench::DType d : opt.dtypes) summaries.emplace_back("forward", d);
+  summaries.emplace_back("backward_data", bench::DType::kFloat32);
+  summaries.emplace_back("backward_weights", bench::DType::kFloat32);
+  for (const auto& [pass_name, dtype] : summaries) {
+    const char* pass = pass_name.c_str();
+    const std::string label = dtype == bench::DType::kFloat32 ? pass_name : pass_name + " " + bench::dtype_name(dtype);
     for (int t : opt.threads) {
       for (const char* base : {"onednn", "im2col"}) {
         if (std::find(bases.begin(), bases.end(), base) == bases.end()) continue;
         double logsum = 0;
         int n = 0, rows = 0;
         for (const RowResult& r : results) {
-          if (r.threads != t || r.pass != pass) continue;
+          if (r.threads != t || r.pass != pass || r.dtype != dtype) continue;
           ++rows;
           const double q = ratio(r, base, "auto");
           if (std::isnan(q) || !(q > 0)) continue;
@@ -1063,10 +1192,10 @@ int main(int argc, char** argv) {
         if (rows == 0) continue;
         if (n > 0)
           std::fprintf(summary,
-                       "%-16s geomean %s_time/auto_time, %d thread%s: %.3f over %d rows (>1: libconv1d faster)\n", pass,
-                       base, t, t == 1 ? "" : "s", std::exp(logsum / n), n);
+                       "%-16s geomean %s_time/auto_time, %d thread%s: %.3f over %d rows (>1: libconv1d faster)\n",
+                       label.c_str(), base, t, t == 1 ? "" : "s", std::exp(logsum / n), n);
         else
-          std::fprintf(summary, "%-16s geomean %s_time/auto_time, %d thread%s: n/a\n", pass, base, t,
+          std::fprintf(summary, "%-16s geomean %s_time/auto_time, %d thread%s: n/a\n", label.c_str(), base, t,
                        t == 1 ? "" : "s");
       }
     }

@@ -39,12 +39,14 @@ namespace {
 struct Descs {
   dnnl::memory::desc src, dst, bias, w_user, w_any;
 
-  Descs(const Problem& p, const Geometry& g) {
+  // Activations and the primitive's weights in `data`; bias and the user's
+  // Keras-layout weights stay float32.
+  Descs(const Problem& p, const Geometry& g, dnnl::memory::data_type data = dnnl::memory::data_type::f32) {
     using tag = dnnl::memory::format_tag;
     using dt = dnnl::memory::data_type;
     const tag act_tag = is_ncw(p) ? tag::ncw : tag::nwc;
-    src = dnnl::memory::desc({p.batch, p.in_channels, p.steps}, dt::f32, act_tag);
-    dst = dnnl::memory::desc({p.batch, p.filters, g.out_steps}, dt::f32, act_tag);
+    src = dnnl::memory::desc({p.batch, p.in_channels, p.steps}, data, act_tag);
+    dst = dnnl::memory::desc({p.batch, p.filters, g.out_steps}, data, act_tag);
     bias = dnnl::memory::desc({p.filters}, dt::f32, tag::a);
     dnnl::memory::dims w_dims;
     tag w_tag;
@@ -56,7 +58,7 @@ struct Descs {
       w_tag = tag::wigo;
     }
     w_user = dnnl::memory::desc(w_dims, dt::f32, w_tag);
-    w_any = dnnl::memory::desc(w_dims, dt::f32, tag::any);
+    w_any = dnnl::memory::desc(w_dims, data, tag::any);
   }
 
   dnnl::convolution_forward::desc forward(const Problem& p, const Geometry& g, dnnl::prop_kind kind) const {
@@ -82,6 +84,17 @@ BaselineResult guarded(Body body) {
   return r;
 }
 
+// Median timing of prim on args; each call waits for the stream to finish.
+Timing time_primitive(const dnnl::primitive& prim, dnnl::stream& strm,
+                      const std::unordered_map<int, dnnl::memory>& args, double min_time) {
+  return time_calls(
+      [&] {
+        prim.execute(strm, args);
+        strm.wait();
+      },
+      min_time);
+}
+
 // Keras-layout weights in `user` converted into `desc`'s layout (no copy when equal).
 dnnl::memory weights_in(dnnl::memory user, const dnnl::memory::desc& desc, const dnnl::engine& eng,
                         dnnl::stream& strm) {
@@ -96,31 +109,36 @@ dnnl::memory weights_in(dnnl::memory user, const dnnl::memory::desc& desc, const
 
 BaselineResult bench_onednn(const Problem& p, const Geometry& g, int threads, const float* x, const float* kernel,
                             const float* bias, float* y, double min_time) {
+  return bench_onednn_typed(p, g, threads, DType::kFloat32, x, kernel, bias, y, min_time);
+}
+
+BaselineResult bench_onednn_typed(const Problem& p, const Geometry& g, int threads, DType type, const void* x,
+                                  const float* kernel, const float* bias, void* y, double min_time) {
   using namespace dnnl;
+  if (type == DType::kFloat64) {
+    BaselineResult r;
+    r.note = "oneDNN has no float64 convolution";
+    return r;
+  }
   return guarded([&](BaselineResult& r) {
     omp_set_num_threads(threads);
     engine eng(engine::kind::cpu, 0);
     stream strm(eng);
-    const Descs d(p, g);
+    const Descs d(p, g, type == DType::kBfloat16 ? memory::data_type::bf16 : memory::data_type::f32);
     convolution_forward::primitive_desc pd(d.forward(p, g, prop_kind::forward_inference), eng);
     r.note = pd.impl_info_str();
 
-    // Weights: Keras layout in, the primitive's preferred layout out, once.
+    // Weights: Keras layout in, the primitive's preferred layout (and type) out, once.
     memory w_user(d.w_user, eng, const_cast<float*>(kernel));
     memory w_mem = weights_in(w_user, pd.weights_desc(), eng, strm);
-    memory src_mem(d.src, eng, const_cast<float*>(x));
+    memory src_mem(d.src, eng, const_cast<void*>(x));
     memory dst_mem(d.dst, eng, y);
     memory bias_mem(d.bias, eng, const_cast<float*>(bias));
 
     convolution_forward conv(pd);
     const std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, dst_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
   });
 }
 
@@ -146,12 +164,7 @@ BaselineResult bench_onednn_backward_data(const Problem& p, const Geometry& g, i
     convolution_backward_data conv(pd);
     const std::unordered_map<int, memory> args = {
         {DNNL_ARG_DIFF_DST, dy_mem}, {DNNL_ARG_WEIGHTS, w_mem}, {DNNL_ARG_DIFF_SRC, dx_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
   });
 }
 
@@ -183,12 +196,7 @@ BaselineResult bench_onednn_backward_weights(const Problem& p, const Geometry& g
                                                   {DNNL_ARG_DIFF_DST, dy_mem},
                                                   {DNNL_ARG_DIFF_WEIGHTS, dw_mem},
                                                   {DNNL_ARG_DIFF_BIAS, db_mem}};
-    r.timing = time_calls(
-        [&] {
-          conv.execute(strm, args);
-          strm.wait();
-        },
-        min_time);
+    r.timing = time_primitive(conv, strm, args, min_time);
     if (!same) {
       reorder(dw_mem, dw_user).execute(strm, dw_mem, dw_user);
       strm.wait();
@@ -207,6 +215,13 @@ std::string onednn_version() { return "oneDNN not found at configure time"; }
 
 BaselineResult bench_onednn(const Problem&, const Geometry&, int, const float*, const float*, const float*, float*,
                             double) {
+  BaselineResult r;
+  r.note = "oneDNN not built in";
+  return r;
+}
+
+BaselineResult bench_onednn_typed(const Problem&, const Geometry&, int, DType, const void*, const float*, const float*,
+                                  void*, double) {
   BaselineResult r;
   r.note = "oneDNN not built in";
   return r;

@@ -11,6 +11,10 @@ namespace bench {
 float fma_loop_avx512(long iters);
 constexpr double kFlopsPerIterAvx512 = 16.0 * 16.0 * 2.0;
 
+// `iters` iterations of 16 independent vdpbf16ps (16 lanes, 2 products each).
+float dpbf16_loop_avx512(long iters);
+constexpr double kFlopsPerIterBf16 = 16.0 * 16.0 * 2.0 * 2.0;
+
 // `iters` iterations of 12 independent ymm FMAs (8 lanes).
 float fma_loop_avx2(long iters);
 constexpr double kFlopsPerIterAvx2 = 12.0 * 8.0 * 2.0;

@@ -10,8 +10,8 @@
 #include "config.hpp"
 #include "dispatch/cpu.hpp"
 #include "errors.hpp"
-#include "keras_json.hpp"
 #include "handle.hpp"
+#include "keras_json.hpp"
 #include "layer.hpp"
 
 using conv1d::fail;
@@ -42,6 +42,8 @@ const char* conv1d_version_string(void) { return CONV1D_VERSION_STRING_; }
 const char* conv1d_algorithm_name(conv1d_algorithm algorithm) { return conv1d::algorithm_name(algorithm); }
 
 const char* conv1d_activation_name(conv1d_activation activation) { return conv1d::activation_name(activation); }
+
+const char* conv1d_dtype_name(conv1d_dtype dtype) { return conv1d::dtype_name(dtype); }
 
 conv1d_status conv1d_create(int64_t filters, int64_t kernel_size, conv1d_layer** out) {
   return guard([&] {
@@ -127,6 +129,16 @@ conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_
   return guard([&] { get(layer).get_weights(kernel, kernel_len, bias, bias_len); });
 }
 
+conv1d_status conv1d_set_weights_ex(conv1d_layer* layer, conv1d_dtype dtype, const void* kernel, size_t kernel_len,
+                                    const void* bias, size_t bias_len) {
+  return guard([&] { get(layer).set_weights(dtype, kernel, kernel_len, bias, bias_len); });
+}
+
+conv1d_status conv1d_get_weights_ex(const conv1d_layer* layer, conv1d_dtype dtype, void* kernel, size_t kernel_len,
+                                    void* bias, size_t bias_len) {
+  return guard([&] { get(layer).get_weights(dtype, kernel, kernel_len, bias, bias_len); });
+}
+
 conv1d_status conv1d_output_steps(const conv1d_layer* layer, int64_t steps, int64_t* out_steps) {
   return guard([&] {
     const conv1d::Layer& l = get(layer);
@@ -158,6 +170,12 @@ conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t batch, int6
 conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch, int64_t steps,
                              int64_t channels, float* y, size_t y_len) {
   return guard([&] { get(layer).forward(x, x_len, batch, steps, channels, y, y_len); });
+}
+
+conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x, size_t x_len,
+                                int64_t batch, int64_t steps, int64_t channels, conv1d_dtype y_dtype, void* y,
+                                size_t y_len) {
+  return guard([&] { get(layer).forward(x_dtype, x, x_len, batch, steps, channels, y_dtype, y, y_len); });
 }
 
 conv1d_status conv1d_query_algorithm(const conv1d_layer* layer, int64_t batch, int64_t steps,

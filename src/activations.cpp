@@ -73,40 +73,51 @@ std::string lowercase(std::string s) {
 }
 
 // ---- scalar forms ---------------------------------------------------------
+// Templates on the element type T (float or double). Constants are written as
+// T(c), which for float is exactly the float literal the float32 code always
+// used, so float results are unchanged by the templating.
 
-// SELU constants rounded once to float; scale*alpha is folded in double so the
+// SELU constants rounded once to T; scale*alpha is folded in double so the
 // negative branch rounds twice (product, expm1) instead of three times.
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
-constexpr float kSeluScaleF = static_cast<float>(kSeluScale);
-constexpr float kSeluScaleAlphaF = static_cast<float>(kSeluScale * kSeluAlpha);
 constexpr double kInvSqrt2 = 0.70710678118654752440084436210484904;
+constexpr float kSeluScaleF = static_cast<float>(kSeluScale);  // the derivatives are float only
+constexpr float kSeluScaleAlphaF = static_cast<float>(kSeluScale * kSeluAlpha);
 
 // exp() only ever sees a non-positive argument, so neither branch overflows;
 // sigmoid(-100) is the denormal 3.7e-44 rather than 1/inf = 0.
-inline float sigmoid_f(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
+template <class T>
+inline T sigmoid_f(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
 }
 
 // logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|)): no overflow, and exact
 // log1p for the small tail. NaN: the max picks 0 but exp(NaN) poisons the sum.
-inline float softplus_f(float x) { return (x > 0.0f ? x : 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
+template <class T>
+inline T softplus_f(T x) {
+  return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
+}
 
 // elu and celu with alpha = 1 are the same function: max(x,0) + expm1(min(x,0)).
-inline float elu_f(float x) { return x > 0.0f ? x : std::expm1(x); }
+template <class T>
+inline T elu_f(T x) {
+  return x > T(0) ? x : std::expm1(x);
+}
 
 // In double: in float, rounding the argument -x/sqrt(2) costs cond(erfc) ~ 2z^2
 // ulp in the negative tail (1e-6 relative at x = -5). erfc instead of 1 + erf
 // avoids the cancellation of the spec's form for x < 0.
-inline float gelu_f(float x) {
+template <class T>
+inline T gelu_f(T x) {
   const double d = x;
-  return static_cast<float>(0.5 * d * std::erfc(-d * kInvSqrt2));
+  return static_cast<T>(0.5 * d * std::erfc(-d * kInvSqrt2));
 }
 
-// In double, and as its Taylor series x^3/3 - 2x^5/15 near 0, where x - tanh(x)
-// cancels (the next term is 1.6e-9 relative at |x| = 0.01).
+// In double, and as its Taylor series near 0, where x - tanh(x) cancels. For
+// float, x^3/3 - 2x^5/15 below 0.01 (the next term is 1.6e-9 relative there).
 inline float tanh_shrink_f(float x) {
   const double d = x;
   if (std::fabs(d) < 0.01) {
@@ -116,12 +127,28 @@ inline float tanh_shrink_f(float x) {
   return static_cast<float>(d - std::tanh(d));
 }
 
+// For double, six terms below 0.1: the first omitted one (929569/638512875
+// x^15) is 4e-15 relative there, and above 0.1 the cancellation costs at most
+// 3 eps / x^2 = 3e-14 relative.
+inline double tanh_shrink_f(double d) {
+  if (std::fabs(d) < 0.1) {
+    const double d2 = d * d;
+    const double series =
+        1.0 / 3.0 +
+        d2 * (-2.0 / 15.0 +
+              d2 * (17.0 / 315.0 + d2 * (-62.0 / 2835.0 + d2 * (1382.0 / 155925.0 + d2 * (-21844.0 / 6081075.0)))));
+    return d * d2 * series;
+  }
+  return d - std::tanh(d);
+}
+
 // (x + sqrt(x^2 + 4)) / 2 cancels for x << 0 (it is 1e-4 at x = -1e4, where
 // float would give 0); there it equals 2 / (sqrt(x^2 + 4) - x). hypot avoids
 // overflowing x^2.
-inline float squareplus_f(float x) {
-  const float s = std::hypot(x, 2.0f);
-  return x >= 0.0f ? 0.5f * (x + s) : 2.0f / (s - x);
+template <class T>
+inline T squareplus_f(T x) {
+  const T s = std::hypot(x, T(2));
+  return x >= T(0) ? T(0.5) * (x + s) : T(2) / (s - x);
 }
 
 // ---- elementwise loops ----------------------------------------------------
@@ -135,21 +162,24 @@ inline float squareplus_f(float x) {
 // a value computed from x): `x < 0 ? 0 : x` keeps NaN, `x > 0 ? x : 0` would not.
 
 // NaN-preserving clamp.
-inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+template <class T>
+inline T clampf(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
 
-template <class F>
-void map_inplace(float* v, std::size_t n, F f) {
+template <class T, class F>
+void map_inplace(T* v, std::size_t n, F f) {
   for (std::size_t i = 0; i < n; ++i) v[i] = f(v[i]);
 }
 
-template <class F>
-void map_copy(const float* __restrict src, float* __restrict dst, std::size_t n, F f) {
+template <class T, class F>
+void map_copy(const T* __restrict src, T* __restrict dst, std::size_t n, F f) {
   for (std::size_t i = 0; i < n; ++i) dst[i] = f(src[i]);
 }
 
 // dst either equals src or does not overlap it.
-template <class F>
-void map(const float* src, float* dst, std::size_t n, F f) {
+template <class T, class F>
+void map(const T* src, T* dst, std::size_t n, F f) {
   if (src == dst) {
     map_inplace(dst, n, f);
   } else {
@@ -157,74 +187,77 @@ void map(const float* src, float* dst, std::size_t n, F f) {
   }
 }
 
-void apply_map(conv1d_activation a, const float* src, float* dst, std::size_t n) {
+template <class T>
+void apply_map(conv1d_activation a, const T* src, T* dst, std::size_t n) {
+  constexpr T kSeluScaleT = static_cast<T>(kSeluScale);
+  constexpr T kSeluScaleAlphaT = static_cast<T>(kSeluScale * kSeluAlpha);
   switch (a) {
     case CONV1D_ACTIVATION_LINEAR:
-      if (src != dst && n > 0) std::memcpy(dst, src, n * sizeof(float));
+      if (src != dst && n > 0) std::memcpy(dst, src, n * sizeof(T));
       return;
     case CONV1D_ACTIVATION_RELU:
-      return map(src, dst, n, [](float x) { return x < 0.0f ? 0.0f : x; });
+      return map(src, dst, n, [](T x) { return x < T(0) ? T(0) : x; });
     case CONV1D_ACTIVATION_LEAKY_RELU:
       // max(x, 0.2x) as Keras computes it; NaN fails the comparison and takes 0.2 * NaN.
-      return map(src, dst, n, [](float x) {
-        const float y = 0.2f * x;
+      return map(src, dst, n, [](T x) {
+        const T y = T(0.2) * x;
         return x > y ? x : y;
       });
     case CONV1D_ACTIVATION_RELU6:
-      return map(src, dst, n, [](float x) { return clampf(x, 0.0f, 6.0f); });
+      return map(src, dst, n, [](T x) { return clampf(x, T(0), T(6)); });
     case CONV1D_ACTIVATION_ELU:
     case CONV1D_ACTIVATION_CELU:
-      return map(src, dst, n, elu_f);
+      return map(src, dst, n, elu_f<T>);
     case CONV1D_ACTIVATION_SELU:
-      return map(src, dst, n, [](float x) { return x > 0.0f ? kSeluScaleF * x : kSeluScaleAlphaF * std::expm1(x); });
+      return map(src, dst, n, [](T x) { return x > T(0) ? kSeluScaleT * x : kSeluScaleAlphaT * std::expm1(x); });
     case CONV1D_ACTIVATION_GELU:
-      return map(src, dst, n, gelu_f);
+      return map(src, dst, n, gelu_f<T>);
     case CONV1D_ACTIVATION_SIGMOID:
-      return map(src, dst, n, sigmoid_f);
+      return map(src, dst, n, sigmoid_f<T>);
     case CONV1D_ACTIVATION_HARD_SIGMOID:
       // clip((x + 3) / 6, 0, 1): x + 3 is exact near -3, unlike x/6 + 0.5, so
       // the result keeps full relative precision as it approaches 0.
-      return map(src, dst, n, [](float x) { return clampf((x + 3.0f) / 6.0f, 0.0f, 1.0f); });
+      return map(src, dst, n, [](T x) { return clampf((x + T(3)) / T(6), T(0), T(1)); });
     case CONV1D_ACTIVATION_HARD_SILU:
       // min(p, max(x, 0)) with the parabola p = x(x + 3)/6: p > 0 below -3,
       // p <= 0 on [-3, 0], p <= x on [0, 3] and p > x above 3, so this is 0,
       // p, p, x on those pieces. A select between computed values, so it
       // vectorises, and -inf gives 0 (x * hard_sigmoid(x) would be -inf * 0).
-      return map(src, dst, n, [](float x) {
-        const float parabola = x * (x + 3.0f) / 6.0f;
-        const float pos = x < 0.0f ? 0.0f : x;
+      return map(src, dst, n, [](T x) {
+        const T parabola = x * (x + T(3)) / T(6);
+        const T pos = x < T(0) ? T(0) : x;
         return parabola > pos ? pos : parabola;
       });
     case CONV1D_ACTIVATION_SILU:
-      return map(src, dst, n, [](float x) { return x * sigmoid_f(x); });
+      return map(src, dst, n, [](T x) { return x * sigmoid_f(x); });
     case CONV1D_ACTIVATION_MISH:
-      return map(src, dst, n, [](float x) { return x * std::tanh(softplus_f(x)); });
+      return map(src, dst, n, [](T x) { return x * std::tanh(softplus_f(x)); });
     case CONV1D_ACTIVATION_SOFTPLUS:
-      return map(src, dst, n, softplus_f);
+      return map(src, dst, n, softplus_f<T>);
     case CONV1D_ACTIVATION_SOFTSIGN:
-      return map(src, dst, n, [](float x) { return x / (1.0f + std::fabs(x)); });
+      return map(src, dst, n, [](T x) { return x / (T(1) + std::fabs(x)); });
     case CONV1D_ACTIVATION_EXPONENTIAL:
-      return map(src, dst, n, [](float x) { return std::exp(x); });
+      return map(src, dst, n, [](T x) { return std::exp(x); });
     case CONV1D_ACTIVATION_TANH:
-      return map(src, dst, n, [](float x) { return std::tanh(x); });
+      return map(src, dst, n, [](T x) { return std::tanh(x); });
     case CONV1D_ACTIVATION_TANH_SHRINK:
-      return map(src, dst, n, tanh_shrink_f);
+      return map(src, dst, n, [](T x) { return tanh_shrink_f(x); });
     case CONV1D_ACTIVATION_HARD_TANH:
-      return map(src, dst, n, [](float x) { return clampf(x, -1.0f, 1.0f); });
+      return map(src, dst, n, [](T x) { return clampf(x, T(-1), T(1)); });
     case CONV1D_ACTIVATION_HARD_SHRINK:
-      return map(src, dst, n, [](float x) { return std::fabs(x) <= 0.5f ? 0.0f : x; });
+      return map(src, dst, n, [](T x) { return std::fabs(x) <= T(0.5) ? T(0) : x; });
     case CONV1D_ACTIVATION_SOFT_SHRINK:
       // x - clip(x, -0.5, 0.5): x -+ 0.5 outside the band, exactly 0 inside.
-      return map(src, dst, n, [](float x) { return x - clampf(x, -0.5f, 0.5f); });
+      return map(src, dst, n, [](T x) { return x - clampf(x, T(-0.5), T(0.5)); });
     case CONV1D_ACTIVATION_SPARSE_PLUS:
       return map(src, dst, n,
-                 [](float x) { return x <= -1.0f ? 0.0f : (x >= 1.0f ? x : 0.25f * ((x + 1.0f) * (x + 1.0f))); });
+                 [](T x) { return x <= T(-1) ? T(0) : (x >= T(1) ? x : T(0.25) * ((x + T(1)) * (x + T(1)))); });
     case CONV1D_ACTIVATION_SPARSE_SIGMOID:
-      return map(src, dst, n, [](float x) { return clampf(0.5f * (x + 1.0f), 0.0f, 1.0f); });
+      return map(src, dst, n, [](T x) { return clampf(T(0.5) * (x + T(1)), T(0), T(1)); });
     case CONV1D_ACTIVATION_SQUAREPLUS:
-      return map(src, dst, n, squareplus_f);
+      return map(src, dst, n, squareplus_f<T>);
     case CONV1D_ACTIVATION_LOG_SIGMOID:
-      return map(src, dst, n, [](float x) { return -softplus_f(-x); });
+      return map(src, dst, n, [](T x) { return -softplus_f(-x); });
     case CONV1D_ACTIVATION_THRESHOLD:
     case CONV1D_ACTIVATION_SOFTMAX:
     case CONV1D_ACTIVATION_LOG_SOFTMAX:
@@ -243,36 +276,40 @@ void apply_map(conv1d_activation a, const float* src, float* dst, std::size_t n)
 
 // NaN never wins the comparison, so it is skipped here and instead poisons the
 // row through exp(NaN - m) in the sum.
-inline float row_max(const float* x, int64_t n) {
-  float m = -std::numeric_limits<float>::infinity();
+template <class T>
+inline T row_max(const T* x, int64_t n) {
+  T m = -std::numeric_limits<T>::infinity();
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
   return m;
 }
 
-// exp(x - max) / sum, with the exponentials and the sum in double (x - max
-// formed in double is exact or within 1e-16 relative, which exp turns into
-// < 1e-13). Keeping e_i in y as float costs one extra rounding, < 1 ulp in all.
-void softmax_row(const float* x, float* y, int64_t n) {
+// exp(x - max) / sum, with the exponentials and the sum in double (for float
+// x, x - max formed in double is exact or within 1e-16 relative, which exp
+// turns into < 1e-13). Keeping e_i in y as float costs one extra rounding,
+// < 1 ulp in all.
+template <class T>
+void softmax_row(const T* x, T* y, int64_t n) {
   const double m = row_max(x, n);
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) {
-    const float e = static_cast<float>(std::exp(static_cast<double>(x[i]) - m));
+    const T e = static_cast<T>(std::exp(static_cast<double>(x[i]) - m));
     y[i] = e;
     sum += e;
   }
   const double inv = 1.0 / sum;
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(y[i] * inv);
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(y[i] * inv);
 }
 
 // (x - max) - log(sum exp(x - max)), subtracting in that order: folding max
 // into the log-sum first would lose the low bits of a near-zero result when
 // |max| is large.
-void log_softmax_row(const float* x, float* y, int64_t n) {
+template <class T>
+void log_softmax_row(const T* x, T* y, int64_t n) {
   const double m = row_max(x, n);
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - m);
   const double log_sum = std::log(sum);
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>((static_cast<double>(x[i]) - m) - log_sum);
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>((static_cast<double>(x[i]) - m) - log_sum);
 }
 
 // Keras' algorithm in double: sort descending, cumulative sums, support where
@@ -280,14 +317,15 @@ void log_softmax_row(const float* x, float* y, int64_t n) {
 // - 1)/k, y = max(x - tau, 0). NB: Keras <= 3.15 used the sum of the *cumsums*
 // over the support (keras#23425); that was fixed upstream (keras#23469) and we
 // follow the fixed, paper-correct form. `z` is scratch of at least n doubles.
-void sparsemax_row(const float* x, float* y, int64_t n, double* z) {
+template <class T>
+void sparsemax_row(const T* x, T* y, int64_t n, double* z) {
   bool has_nan = false;
   for (int64_t i = 0; i < n; ++i) {
     z[i] = x[i];
     has_nan |= std::isnan(z[i]);
   }
   if (has_nan) {  // The ordering is meaningless with NaN; std::sort would be undefined.
-    std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
+    std::fill(y, y + n, std::numeric_limits<T>::quiet_NaN());
     return;
   }
   std::sort(z, z + n, std::greater<double>());
@@ -311,7 +349,7 @@ void sparsemax_row(const float* x, float* y, int64_t n, double* z) {
   const double tau = (support_sum - 1.0) / static_cast<double>(k);
   for (int64_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(x[i]) - tau;
-    y[i] = static_cast<float>(v > 0.0 ? v : 0.0);
+    y[i] = static_cast<T>(v > 0.0 ? v : 0.0);
   }
 }
 
@@ -319,15 +357,48 @@ void sparsemax_row(const float* x, float* y, int64_t n, double* z) {
 // output row r ([r*h, r*h + h)) lies in input rows < r, already consumed, for
 // r >= 1; for r = 0 it overlaps the `a` half index for index, and element i is
 // written only after a_i and b_i are read. So increasing order needs no copy.
-void glu_rows(const float* src, float* dst, int64_t rows, int64_t h) {
+template <class T>
+void glu_rows(const T* src, T* dst, int64_t rows, int64_t h) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* a = src + r * 2 * h;
-    const float* b = a + h;
-    float* out = dst + r * h;
+    const T* a = src + r * 2 * h;
+    const T* b = a + h;
+    T* out = dst + r * h;
     for (int64_t i = 0; i < h; ++i) out[i] = a[i] * sigmoid_f(b[i]);
   }
 }
 
+template <class T>
+void apply_activation_t(conv1d_activation a_in, const T* src, T* dst, int64_t d0, int64_t d1, int64_t d2) {
+  const conv1d_activation a = checked(a_in, "apply_activation");
+  if (d0 < 0 || d1 < 0 || d2 < 0) {
+    fail(CONV1D_ERROR_INTERNAL, "apply_activation called with a negative dimension (" + std::to_string(d0) + ", " +
+                                    std::to_string(d1) + ", " + std::to_string(d2) + ")");
+  }
+  const int64_t rows = d0 * d1;  // Callers have checked that d0*d1*d2 fits.
+  if (rows == 0 || d2 == 0) return;
+  switch (a) {
+    case CONV1D_ACTIVATION_SOFTMAX:
+      for (int64_t r = 0; r < rows; ++r) softmax_row(src + r * d2, dst + r * d2, d2);
+      return;
+    case CONV1D_ACTIVATION_LOG_SOFTMAX:
+      for (int64_t r = 0; r < rows; ++r) log_softmax_row(src + r * d2, dst + r * d2, d2);
+      return;
+    case CONV1D_ACTIVATION_SPARSEMAX: {
+      std::vector<double> scratch(static_cast<std::size_t>(d2));
+      for (int64_t r = 0; r < rows; ++r) sparsemax_row(src + r * d2, dst + r * d2, d2, scratch.data());
+      return;
+    }
+    case CONV1D_ACTIVATION_GLU:
+      if (d2 % 2 != 0) {
+        fail(CONV1D_ERROR_INTERNAL, "glu needs an even last axis, got " + std::to_string(d2));
+      }
+      glu_rows(src, dst, rows, d2 / 2);
+      return;
+    default:
+      apply_map(a, src, dst, static_cast<std::size_t>(rows * d2));
+      return;
+  }
+}
 }  // namespace
 
 conv1d_activation parse_activation(const std::string& name) {
@@ -384,36 +455,12 @@ void apply_elementwise(conv1d_activation a, float* v, std::size_t n) {
   apply_map(checked(a, "apply_elementwise"), v, v, n);
 }
 
-void apply_activation(conv1d_activation a_in, const float* src, float* dst, int64_t d0, int64_t d1, int64_t d2) {
-  const conv1d_activation a = checked(a_in, "apply_activation");
-  if (d0 < 0 || d1 < 0 || d2 < 0) {
-    fail(CONV1D_ERROR_INTERNAL, "apply_activation called with a negative dimension (" + std::to_string(d0) + ", " +
-                                    std::to_string(d1) + ", " + std::to_string(d2) + ")");
-  }
-  const int64_t rows = d0 * d1;  // Callers have checked that d0*d1*d2 fits.
-  if (rows == 0 || d2 == 0) return;
-  switch (a) {
-    case CONV1D_ACTIVATION_SOFTMAX:
-      for (int64_t r = 0; r < rows; ++r) softmax_row(src + r * d2, dst + r * d2, d2);
-      return;
-    case CONV1D_ACTIVATION_LOG_SOFTMAX:
-      for (int64_t r = 0; r < rows; ++r) log_softmax_row(src + r * d2, dst + r * d2, d2);
-      return;
-    case CONV1D_ACTIVATION_SPARSEMAX: {
-      std::vector<double> scratch(static_cast<std::size_t>(d2));
-      for (int64_t r = 0; r < rows; ++r) sparsemax_row(src + r * d2, dst + r * d2, d2, scratch.data());
-      return;
-    }
-    case CONV1D_ACTIVATION_GLU:
-      if (d2 % 2 != 0) {
-        fail(CONV1D_ERROR_INTERNAL, "glu needs an even last axis, got " + std::to_string(d2));
-      }
-      glu_rows(src, dst, rows, d2 / 2);
-      return;
-    default:
-      apply_map(a, src, dst, static_cast<std::size_t>(rows * d2));
-      return;
-  }
+void apply_activation(conv1d_activation a, const float* src, float* dst, int64_t d0, int64_t d1, int64_t d2) {
+  apply_activation_t(a, src, dst, d0, d1, d2);
+}
+
+void apply_activation(conv1d_activation a, const double* src, double* dst, int64_t d0, int64_t d1, int64_t d2) {
+  apply_activation_t(a, src, dst, d0, d1, d2);
 }
 
 }  // namespace conv1d

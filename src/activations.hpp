@@ -37,6 +37,9 @@ void apply_elementwise(conv1d_activation a, float* v, std::size_t n);
 // (in place) for every activation, glu included. For glu d2 must be even
 // (callers validate).
 void apply_activation(conv1d_activation a, const float* src, float* dst, int64_t d0, int64_t d1, int64_t d2);
+// The same in double for float64 layers: every formula evaluated in double
+// (the Taylor cut-off of tanh_shrink moved for double's precision).
+void apply_activation(conv1d_activation a, const double* src, double* dst, int64_t d0, int64_t d1, int64_t d2);
 
 // The chain rule through apply_activation: z is the conv+bias output
 // (d0, d1, d2), dy the gradient of the loss with respect to the activation's

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -33,7 +34,107 @@ void LayerConfig::validate() const {
          "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides=(" +
              std::to_string(strides) + ",) and dilation_rate=(" + std::to_string(dilation_rate) + ",)");
   }
+  if (lora_rank > 0 && dtype != DTypePolicy::kFloat32) {
+    fail(CONV1D_ERROR_UNSUPPORTED, std::string("LoRA is only supported with the float32 dtype policy; layer '") + name +
+                                       "' has dtype policy '" + policy_name(dtype) + "'");
+  }
 }
+
+const char* policy_name(DTypePolicy p) {
+  switch (p) {
+    case DTypePolicy::kFloat64:
+      return "float64";
+    case DTypePolicy::kBFloat16:
+      return "bfloat16";
+    case DTypePolicy::kMixedBFloat16:
+      return "mixed_bfloat16";
+    default:
+      return "float32";
+  }
+}
+
+DTypePolicy parse_policy(const std::string& name) {
+  if (name == "float32") return DTypePolicy::kFloat32;
+  if (name == "float64") return DTypePolicy::kFloat64;
+  if (name == "bfloat16") return DTypePolicy::kBFloat16;
+  if (name == "mixed_bfloat16") return DTypePolicy::kMixedBFloat16;
+  // Names Keras accepts as a policy (its dtypes and the quantized forms) but
+  // that this library does not compute.
+  static const char* const kKnown[] = {"float16",   "mixed_float16", "int8",          "int16",      "int32", "int64",
+                                       "uint8",     "uint16",        "uint32",        "uint64",     "bool",  "string",
+                                       "complex64", "complex128",    "float8_e4m3fn", "float8_e5m2"};
+  bool known = false;
+  for (const char* k : kKnown) known |= name == k;
+  for (const char* q : {"int8_from_", "int4_from_", "float8_from_", "gptq_from_"}) known |= name.rfind(q, 0) == 0;
+  if (known) {
+    fail(CONV1D_ERROR_UNSUPPORTED, "dtype policy '" + name +
+                                       "' is a Keras policy this library does not compute; supported: float32, "
+                                       "float64, bfloat16, mixed_bfloat16");
+  }
+  std::string message = "Cannot convert '" + name + "' to a dtype policy: not a Keras dtype or policy name";
+  if (lower(name) != name) message += " (names are case-sensitive)";
+  fail(CONV1D_ERROR_UNKNOWN_NAME, message);
+}
+
+const char* dtype_name(const conv1d_dtype& d) {
+  int v;
+  std::memcpy(&v, &d, sizeof v);
+  switch (v) {
+    case CONV1D_DTYPE_FLOAT32:
+      return "float32";
+    case CONV1D_DTYPE_FLOAT64:
+      return "float64";
+    case CONV1D_DTYPE_BFLOAT16:
+      return "bfloat16";
+    default:
+      return nullptr;
+  }
+}
+
+conv1d_dtype checked_dtype(const conv1d_dtype& d, const char* what) {
+  int v;
+  std::memcpy(&v, &d, sizeof v);
+  if (!dtype_name(d))
+    fail(CONV1D_ERROR_INVALID_VALUE,
+         std::string(what) + " must be a conv1d_dtype value (0..2); received " + std::to_string(v));
+  return static_cast<conv1d_dtype>(v);
+}
+
+DTypePolicy policy_of(conv1d_dtype d) {
+  switch (checked_dtype(d, "dtype")) {
+    case CONV1D_DTYPE_FLOAT64:
+      return DTypePolicy::kFloat64;
+    case CONV1D_DTYPE_BFLOAT16:
+      return DTypePolicy::kBFloat16;
+    default:
+      return DTypePolicy::kFloat32;
+  }
+}
+
+conv1d_dtype compute_dtype(DTypePolicy p) {
+  switch (p) {
+    case DTypePolicy::kFloat64:
+      return CONV1D_DTYPE_FLOAT64;
+    case DTypePolicy::kBFloat16:
+    case DTypePolicy::kMixedBFloat16:
+      return CONV1D_DTYPE_BFLOAT16;
+    default:
+      return CONV1D_DTYPE_FLOAT32;
+  }
+}
+
+conv1d_dtype variable_dtype(DTypePolicy p) {
+  switch (p) {
+    case DTypePolicy::kFloat64:
+      return CONV1D_DTYPE_FLOAT64;
+    case DTypePolicy::kBFloat16:
+      return CONV1D_DTYPE_BFLOAT16;
+    default:
+      return CONV1D_DTYPE_FLOAT32;
+  }
+}
+
+size_t dtype_size(conv1d_dtype d) { return d == CONV1D_DTYPE_FLOAT64 ? 8 : d == CONV1D_DTYPE_BFLOAT16 ? 2 : 4; }
 
 conv1d_data_format keras_default_data_format() {
   std::string dir;

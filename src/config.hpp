@@ -4,6 +4,7 @@
 
 #include <conv1d/conv1d.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,34 @@ namespace conv1d {
 
 // Upper bound of every size parameter: the kernels index with 32-bit BLAS ints.
 constexpr int64_t kMaxDim = 2147483647;
+
+// The Keras dtype policies this library computes (CONV1D_PARAM_DTYPE).
+enum class DTypePolicy {
+  kFloat32,        // "float32": variables and compute float32
+  kFloat64,        // "float64": variables and compute float64
+  kBFloat16,       // "bfloat16": variables bf16, compute bf16 (float32 accumulation)
+  kMixedBFloat16,  // "mixed_bfloat16": variables float32, compute bf16
+};
+
+// The Keras policy name.
+const char* policy_name(DTypePolicy p);
+// A Keras policy name: the four above, else CONV1D_ERROR_UNSUPPORTED for a
+// policy Keras knows (float16, mixed_float16, integer and quantized ones) or
+// CONV1D_ERROR_UNKNOWN_NAME, with a message saying which.
+DTypePolicy parse_policy(const std::string& name);
+// The plain policy of a dtype (set_int); CONV1D_ERROR_INVALID_VALUE for a
+// value that is not a conv1d_dtype.
+DTypePolicy policy_of(conv1d_dtype d);
+conv1d_dtype compute_dtype(DTypePolicy p);
+conv1d_dtype variable_dtype(DTypePolicy p);
+// "float32", "float64", "bfloat16", or nullptr for a value that is not a
+// conv1d_dtype (read without an enum-typed load, so any int is safe).
+const char* dtype_name(const conv1d_dtype& d);
+// Fails with CONV1D_ERROR_INVALID_VALUE naming `what` unless d is a conv1d_dtype;
+// returns it as a value that is safe to switch on.
+conv1d_dtype checked_dtype(const conv1d_dtype& d, const char* what);
+// Bytes per element.
+size_t dtype_size(conv1d_dtype d);
 
 struct LayerConfig {
   int64_t filters = 1;
@@ -41,6 +70,7 @@ struct LayerConfig {
   conv1d_isa max_isa = CONV1D_ISA_AVX512;  // capped by the CPU where used
   bool find = false;
   std::string name = "conv1d";
+  DTypePolicy dtype = DTypePolicy::kFloat32;
 
   // Checks the combination as Keras' constructor does (the checks on single
   // values happen where they are set). Throws Error.

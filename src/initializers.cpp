@@ -483,7 +483,8 @@ Initializer Initializer::parse(const std::string& spec) {
   return init;
 }
 
-void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t default_seed) const {
+template <class T>
+void Initializer::fill_impl(T* out, const std::vector<int64_t>& shape, uint64_t default_seed) const {
   const std::string& c = class_name_;
   const size_t n = element_count(shape);
   // Rank checks come first, as Keras raises them whatever the sizes.
@@ -517,11 +518,11 @@ void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t d
 
   Rng rng(has_seed_ ? seed_ : default_seed);
   if (c == "Zeros") {
-    std::fill(out, out + n, 0.0f);
+    std::fill(out, out + n, T(0));
   } else if (c == "Ones") {
-    std::fill(out, out + n, 1.0f);
+    std::fill(out, out + n, T(1));
   } else if (c == "Constant") {
-    std::fill(out, out + n, static_cast<float>(value_));
+    std::fill(out, out + n, static_cast<T>(value_));
   } else if (is_variance_scaling(c)) {
     double denom;
     if (mode_ == "fan_in") {
@@ -535,25 +536,25 @@ void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t d
     if (distribution_ == "truncated_normal") {
       // 0.8796... is the stddev of a unit normal cut at +-2: it restores sqrt(v).
       const double stddev = std::sqrt(v) / 0.87962566103423978;
-      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(stddev * rng.truncated_normal());
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(stddev * rng.truncated_normal());
     } else if (distribution_ == "untruncated_normal") {
       const double stddev = std::sqrt(v);
-      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(stddev * rng.normal());
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(stddev * rng.normal());
     } else {
       const double limit = std::sqrt(3.0 * v);
-      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(-limit + 2.0 * limit * rng.uniform());
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(-limit + 2.0 * limit * rng.uniform());
     }
   } else if (c == "RandomNormal") {
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(mean_ + stddev_ * rng.normal());
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(mean_ + stddev_ * rng.normal());
   } else if (c == "TruncatedNormal") {
     // Cut at +-2 stddev around the mean with no variance correction.
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(mean_ + stddev_ * rng.truncated_normal());
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(mean_ + stddev_ * rng.truncated_normal());
   } else if (c == "RandomUniform") {
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(minval_ + (maxval_ - minval_) * rng.uniform());
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(minval_ + (maxval_ - minval_) * rng.uniform());
   } else if (c == "Identity") {
     const size_t rows = static_cast<size_t>(shape[0]), cols = static_cast<size_t>(shape[1]);
     for (size_t i = 0; i < rows; ++i) {
-      for (size_t j = 0; j < cols; ++j) out[i * cols + j] = static_cast<float>(i == j ? gain_ : 0.0);
+      for (size_t j = 0; j < cols; ++j) out[i * cols + j] = static_cast<T>(i == j ? gain_ : 0.0);
     }
   } else if (c == "Orthogonal") {
     const size_t cols = static_cast<size_t>(shape.back());
@@ -571,7 +572,7 @@ void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t d
       for (size_t j = 0; j < cols; ++j) {
         // rows >= cols: out = q; rows < cols: out = q^T.
         const double x = rows >= cols ? q[j * m + i] : q[i * m + j];
-        out[i * cols + j] = static_cast<float>(gain_ * x);
+        out[i * cols + j] = static_cast<T>(gain_ * x);
       }
     }
   } else if (c == "STFT") {
@@ -599,13 +600,21 @@ void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t d
         if (!window_none_) val = val * win[static_cast<size_t>(t)] / s;
         // The formula does not depend on the input channel.
         for (int64_t ch = 0; ch < channels; ++ch) {
-          out[static_cast<size_t>((t * channels + ch) * bins + f)] = static_cast<float>(val);
+          out[static_cast<size_t>((t * channels + ch) * bins + f)] = static_cast<T>(val);
         }
       }
     }
   } else {
     fail(CONV1D_ERROR_INTERNAL, "Initializer: no fill for class " + c);
   }
+}
+
+void Initializer::fill(float* out, const std::vector<int64_t>& shape, uint64_t default_seed) const {
+  fill_impl(out, shape, default_seed);
+}
+
+void Initializer::fill(double* out, const std::vector<int64_t>& shape, uint64_t default_seed) const {
+  fill_impl(out, shape, default_seed);
 }
 
 std::string Initializer::to_json() const {

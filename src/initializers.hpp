@@ -26,6 +26,9 @@ class Initializer {
   // same values. Throws Error(CONV1D_ERROR_UNSUPPORTED) where Keras raises
   // (identity on a non-rank-2 shape, orthogonal on rank < 2, ...).
   void fill(float* out, const std::vector<int64_t>& shape, uint64_t default_seed) const;
+  // The same draws kept in double (float64 layers): the float form is these
+  // values rounded to float.
+  void fill(double* out, const std::vector<int64_t>& shape, uint64_t default_seed) const;
 
   // The Keras 3.15 serialized form:
   // {"module": "keras.initializers", "class_name": ..., "config": {...}, "registered_name": null}
@@ -35,6 +38,9 @@ class Initializer {
   const std::string& class_name() const { return class_name_; }
 
  private:
+  template <class T>
+  void fill_impl(T* out, const std::vector<int64_t>& shape, uint64_t default_seed) const;
+
   std::string class_name_;
   // Arguments, with Keras defaults filled in; which are used depends on the class.
   double scale_ = 1.0;

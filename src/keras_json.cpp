@@ -47,9 +47,10 @@ bool boolean(const std::string& key, const json& v) {
   return v.get<bool>();
 }
 
-// A dtype string or DTypePolicy dict; only float32 is computed by this release.
-void check_dtype(const json& v) {
-  if (v.is_null()) return;
+// A dtype string or DTypePolicy dict: the policy name (float32 for null,
+// Keras' global default).
+std::string dtype_policy(const json& v) {
+  if (v.is_null()) return "float32";
   std::string name;
   if (v.is_string()) {
     name = v.get<std::string>();
@@ -59,10 +60,7 @@ void check_dtype(const json& v) {
   } else {
     bad("dtype", "must be a dtype name or a DTypePolicy object, got " + v.dump());
   }
-  if (name != "float32") {
-    fail(CONV1D_ERROR_UNSUPPORTED,
-         "Conv1D config: dtype policy '" + name + "' is not supported: this release computes in float32");
-  }
+  return name;
 }
 
 // The built-in activation a serialized activation names.
@@ -162,7 +160,7 @@ void apply_layer_config(Layer& l, const KerasConfig& parsed) {
     auto it = j.find(k);
     return it == j.end() ? nullptr : &*it;
   };
-  if (const json* v = get("dtype")) apply("dtype", [&] { check_dtype(*v); });
+  if (const json* v = get("dtype")) apply("dtype", [&] { l.set_string(CONV1D_PARAM_DTYPE, dtype_policy(*v)); });
   if (const json* v = get("autocast")) boolean("autocast", *v);
   // In Keras' constructor order, so the first error is the one Keras raises.
   if (const json* v = get("groups"))
@@ -231,7 +229,7 @@ std::string layer_config(const Layer& layer, bool wrapped) {
   j["trainable"] = c.trainable;
   j["dtype"] = {{"module", "keras"},
                 {"class_name", "DTypePolicy"},
-                {"config", {{"name", "float32"}}},
+                {"config", {{"name", policy_name(c.dtype)}}},
                 {"registered_name", nullptr}};
   // Layer.get_config adds activity_regularizer here when set; BaseConv's
   // update then keeps that position.

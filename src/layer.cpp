@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <type_traits>
 
 #include "activations.hpp"
 #include "dispatch/cpu.hpp"
@@ -13,6 +14,8 @@
 #include "error.hpp"
 #include "kernels/backward.hpp"
 #include "runtime/aligned.hpp"
+#include "runtime/bf16.hpp"
+#include "runtime/convert.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace conv1d {
@@ -115,6 +118,10 @@ const char* param_name(conv1d_param p) {
       return "lora_alpha";
     case CONV1D_PARAM_TRAINABLE:
       return "trainable";
+    case CONV1D_PARAM_DTYPE:
+      return "dtype";
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      return "variable_dtype";
     default:
       break;
   }
@@ -167,16 +174,13 @@ void Layer::require_unbuilt(const char* what) const {
 
 void Layer::commit(const LayerConfig& next) {
   next.validate();
-  Packing packing;
-  std::vector<float> effective;
-  if (built_) {
-    // lora_alpha may have changed the kernel the convolution uses.
-    if (!lora_a_.empty()) effective = merged_kernel(next, weights());
-    packing = pack(next, in_channels_, lora_a_.empty() ? kernel_ : effective, bias_);
-  }
+  // lora_alpha or max_isa may have changed what the kernels compute with.
+  Derived d = built_ ? derive(next, weights()) : Derived{};
   cfg_ = next;
-  packed_ = std::move(packing);
-  effective_.swap(effective);
+  packed_ = std::move(d.packing);
+  native_bf16_ = std::move(d.native_bf16);
+  effective_.swap(d.kernel);
+  effective_bias_.swap(d.bias);
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
   bwd_packed_.reset();
@@ -196,7 +200,77 @@ Layer::Packing Layer::pack(const LayerConfig& cfg, int64_t in_channels, const st
   return out;
 }
 
-Layer::Weights Layer::weights() const { return Weights{in_channels_, kernel_, bias_, lora_a_, lora_b_}; }
+Layer::Weights Layer::weights() const {
+  return Weights{in_channels_, kernel_, bias_, lora_a_, lora_b_, kernel64_, bias64_};
+}
+
+void Layer::conform(const LayerConfig& cfg, Weights& w) {
+  switch (cfg.dtype) {
+    case DTypePolicy::kFloat64: {
+      auto masters = [](std::vector<double>& m, std::vector<float>& f) {
+        if (m.empty()) {
+          m.assign(f.begin(), f.end());
+        } else {
+          f.resize(m.size());
+          for (size_t i = 0; i < m.size(); ++i) f[i] = static_cast<float>(m[i]);
+        }
+      };
+      masters(w.kernel64, w.kernel);
+      masters(w.bias64, w.bias);
+      return;
+    }
+    case DTypePolicy::kBFloat16: {
+      // bf16 variables: setting rounds, as assigning to a bf16 Keras variable
+      // casts; float64 data (from a file) rounds once, straight from double.
+      auto round = [](std::vector<double>& d, std::vector<float>& f) {
+        if (d.empty()) return round_to_bf16(f.data(), f.data(), f.size());
+        f.resize(d.size());
+        to_bf16_floats(CONV1D_DTYPE_FLOAT64, d.data(), f.data(), d.size());
+      };
+      round(w.kernel64, w.kernel);
+      round(w.bias64, w.bias);
+      break;
+    }
+    default:
+      break;
+  }
+  w.kernel64.clear();
+  w.bias64.clear();
+}
+
+Layer::Derived Layer::derive(const LayerConfig& cfg, const Weights& w) {
+  Derived d;
+  d.kernel = merged_kernel(cfg, w);
+  if (cfg.dtype == DTypePolicy::kMixedBFloat16) {
+    // float32 variables, cast to bf16 for the computation as Keras does.
+    d.kernel.resize(w.kernel.size());
+    round_to_bf16(w.kernel.data(), d.kernel.data(), w.kernel.size());
+    d.bias.resize(w.bias.size());
+    round_to_bf16(w.bias.data(), d.bias.data(), w.bias.size());
+  }
+  if (cfg.dtype == DTypePolicy::kFloat64) return d;  // the float64 kernels take the variables unpacked
+  const std::vector<float>& kernel = d.kernel.empty() ? w.kernel : d.kernel;
+  const std::vector<float>& bias = d.bias.empty() ? w.bias : d.bias;
+  d.packing = pack(cfg, w.in_channels, kernel, bias);
+  if (compute_dtype(cfg.dtype) == CONV1D_DTYPE_BFLOAT16) {
+    const conv1d_isa isa = std::min(cfg.max_isa, detected_isa());
+    const NativeBf16Kernels* native = native_bf16_kernels(isa);
+    if (native && native->supports(shape_of(cfg, w.in_channels))) {
+      d.native_bf16.weights =
+          native->pack(shape_of(cfg, w.in_channels), kernel.data(), bias.empty() ? nullptr : bias.data());
+      d.native_bf16.isa = native->isa;
+      d.native_bf16.valid = true;
+    }
+  }
+  return d;
+}
+
+void Layer::require_float32(const char* what) const {
+  if (cfg_.dtype != DTypePolicy::kFloat32) {
+    fail(CONV1D_ERROR_UNSUPPORTED, std::string(what) + " is only supported with the float32 dtype policy; layer '" +
+                                       cfg_.name + "' has dtype policy '" + policy_name(cfg_.dtype) + "'");
+  }
+}
 
 std::vector<float> Layer::merged_kernel(const LayerConfig& cfg, const Weights& w) {
   if (w.lora_a.empty()) return {};
@@ -220,15 +294,19 @@ std::vector<float> Layer::merged_kernel(const LayerConfig& cfg, const Weights& w
 void Layer::install(Weights w) { install(std::move(w), cfg_); }
 
 void Layer::install(Weights w, LayerConfig cfg) {
-  std::vector<float> effective = merged_kernel(cfg, w);
-  Packing packing = pack(cfg, w.in_channels, w.lora_a.empty() ? w.kernel : effective, w.bias);
+  conform(cfg, w);
+  Derived d = derive(cfg, w);
   cfg_ = std::move(cfg);
   kernel_.swap(w.kernel);
   bias_.swap(w.bias);
   lora_a_.swap(w.lora_a);
   lora_b_.swap(w.lora_b);
-  effective_.swap(effective);
-  packed_ = std::move(packing);
+  kernel64_.swap(w.kernel64);
+  bias64_.swap(w.bias64);
+  effective_.swap(d.kernel);
+  effective_bias_.swap(d.bias);
+  packed_ = std::move(d.packing);
+  native_bf16_ = std::move(d.native_bf16);
   in_channels_ = w.in_channels;
   built_ = true;
   std::lock_guard<std::mutex> lock(plan_mutex_);
@@ -241,6 +319,8 @@ void Layer::install(int64_t in_channels, std::vector<float> kernel, std::vector<
   w.in_channels = in_channels;
   w.kernel.swap(kernel);
   w.bias.swap(bias);
+  w.kernel64.clear();  // float64 masters come from the new float32 values
+  w.bias64.clear();
   install(std::move(w));
 }
 
@@ -324,6 +404,14 @@ void Layer::set_int(conv1d_param p, int64_t v) {
       check_flag("trainable", v);
       next.trainable = v != 0;
       break;
+    case CONV1D_PARAM_DTYPE:
+      if (v < INT32_MIN || v > INT32_MAX || !dtype_name(static_cast<conv1d_dtype>(v)))
+        fail(CONV1D_ERROR_INVALID_VALUE, "dtype must be a conv1d_dtype value (0..2); received " + str(v));
+      next.dtype = policy_of(static_cast<conv1d_dtype>(v));
+      if (next.dtype != cfg_.dtype) require_unbuilt("the dtype policy");
+      break;
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      fail(CONV1D_ERROR_INVALID_STATE, "variable_dtype is read-only: it follows the dtype policy (CONV1D_PARAM_DTYPE)");
     case CONV1D_PARAM_LORA_ALPHA:
       return set_double(p, static_cast<double>(v));
     case CONV1D_PARAM_LORA_RANK: {
@@ -420,6 +508,12 @@ void Layer::set_string(conv1d_param p, const std::string& v) {
                  v);
       next.name = v;
       break;
+    case CONV1D_PARAM_DTYPE:
+      next.dtype = parse_policy(v);
+      if (next.dtype != cfg_.dtype) require_unbuilt("the dtype policy");
+      break;
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      fail(CONV1D_ERROR_INVALID_STATE, "variable_dtype is read-only: it follows the dtype policy (CONV1D_PARAM_DTYPE)");
     default:
       if (!param_name(p)) unknown_param(p);
       wrong_type(p, "a string; use conv1d_set_int");
@@ -465,6 +559,10 @@ int64_t Layer::get_int(conv1d_param p) const {
       return cfg_.lora_rank;
     case CONV1D_PARAM_TRAINABLE:
       return cfg_.trainable ? 1 : 0;
+    case CONV1D_PARAM_DTYPE:
+      return compute_dtype(cfg_.dtype);
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      return variable_dtype(cfg_.dtype);
     case CONV1D_PARAM_LORA_ALPHA:
       wrong_type(p, "an integer; use conv1d_get_double");
     case CONV1D_PARAM_KERNEL_INITIALIZER:
@@ -515,6 +613,10 @@ std::string Layer::get_string(conv1d_param p) const {
       return cfg_.kernel_constraint.to_json();
     case CONV1D_PARAM_BIAS_CONSTRAINT:
       return cfg_.bias_constraint.to_json();
+    case CONV1D_PARAM_DTYPE:
+      return policy_name(cfg_.dtype);
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      return dtype_name(variable_dtype(cfg_.dtype));
     default:
       if (!param_name(p)) unknown_param(p);
       wrong_type(p, "a string; use conv1d_get_int");
@@ -563,6 +665,10 @@ void Layer::bounds(conv1d_param p, int64_t* lo, int64_t* hi) {
     case CONV1D_PARAM_ALGORITHM:
       *lo = CONV1D_ALGORITHM_AUTO, *hi = CONV1D_ALGORITHM_GEMM;
       return;
+    case CONV1D_PARAM_DTYPE:
+    case CONV1D_PARAM_VARIABLE_DTYPE:
+      *lo = CONV1D_DTYPE_FLOAT32, *hi = CONV1D_DTYPE_BFLOAT16;
+      return;
     case CONV1D_PARAM_KERNEL_INITIALIZER:
     case CONV1D_PARAM_BIAS_INITIALIZER:
     case CONV1D_PARAM_NAME:
@@ -607,16 +713,33 @@ Layer::Weights Layer::initial_weights(int64_t in_channels, LayerConfig& next) co
   }
   uint64_t seed = cfg_.seed >= 0 ? static_cast<uint64_t>(cfg_.seed)
                                  : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-  cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
-  // The bias gets its own stream so that kernel and bias are not correlated.
-  if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
+  Weights w{in_channels, {}, {}, {}, {}, {}, {}};
+  if (cfg_.dtype == DTypePolicy::kFloat64) {
+    // float64 variables get the initializer's draws unrounded (conform makes the float32 view).
+    std::vector<double> k64(kernel.size()), b64(bias.size());
+    cfg_.kernel_initializer.fill(k64.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
+    if (cfg_.use_bias) cfg_.bias_initializer.fill(b64.data(), {cfg_.filters}, seed + 1);
+    w.kernel64.swap(k64);
+    w.bias64.swap(b64);
+  } else {
+    cfg_.kernel_initializer.fill(kernel.data(), {cfg_.kernel_size, cg, cfg_.filters}, seed);
+    // The bias gets its own stream so that kernel and bias are not correlated.
+    if (cfg_.use_bias) cfg_.bias_initializer.fill(bias.data(), {cfg_.filters}, seed + 1);
+  }
+  w.kernel.swap(kernel);
+  w.bias.swap(bias);
   // Rebuilding starts from fresh weights; lora_rank set before build enables LoRA now, as Keras' build() does.
-  Weights w{in_channels, std::move(kernel), std::move(bias), {}, {}};
   if (cfg_.lora_rank > 0) enable_lora(next, w, cfg_.lora_rank);
   return w;
 }
 
 void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len) {
+  set_weights(CONV1D_DTYPE_FLOAT32, kernel, kernel_len, bias, bias_len);
+}
+
+void Layer::set_weights(conv1d_dtype dtype_in, const void* kernel, size_t kernel_len, const void* bias,
+                        size_t bias_len) {
+  const conv1d_dtype dtype = checked_dtype(dtype_in, "dtype");
   if (!kernel) fail(CONV1D_ERROR_NULL_POINTER, "kernel is NULL");
   const uint64_t per_channel = static_cast<uint64_t>(cfg_.kernel_size) * static_cast<uint64_t>(cfg_.filters);
   int64_t cin = in_channels_;
@@ -646,18 +769,40 @@ void Layer::set_weights(const float* kernel, size_t kernel_len, const float* bia
                             : std::string("has use_bias=0, so bias_len must be 0")));
   }
   if (want_bias && !bias) fail(CONV1D_ERROR_NULL_POINTER, "bias is NULL but use_bias is on");
-  std::vector<float> k(kernel, kernel + kernel_len), b(bias ? bias : kernel, (bias ? bias : kernel) + want_bias);
+  Weights w = built_ ? weights() : Weights{};
+  w.in_channels = cin;
+  // Into the variable dtype's storage: float64 masters directly (exact from
+  // any dtype), otherwise float32 (conform rounds to bf16 for bf16 variables).
+  // A bf16 source rounds nothing.
+  auto load = [&](const void* src, size_t n, std::vector<float>& f, std::vector<double>& d) {
+    f.assign(n, 0.0f);
+    d.clear();
+    if (cfg_.dtype == DTypePolicy::kFloat64) {
+      d.resize(n);
+      convert(dtype, src, CONV1D_DTYPE_FLOAT64, d.data(), n);
+    } else if (dtype == CONV1D_DTYPE_FLOAT64 && cfg_.dtype == DTypePolicy::kBFloat16) {
+      to_bf16_floats(dtype, src, f.data(), n);  // one rounding, straight to bf16
+    } else {
+      convert(dtype, src, CONV1D_DTYPE_FLOAT32, f.data(), n);
+    }
+  };
+  load(kernel, kernel_len, w.kernel, w.kernel64);
+  load(bias, want_bias, w.bias, w.bias64);
   if (!built_ && cfg_.lora_rank > 0) {
     // Setting weights builds the layer, which enables LoRA as build() does.
-    Weights w{cin, std::move(k), std::move(b), {}, {}};
     LayerConfig next = cfg_;
     enable_lora(next, w, cfg_.lora_rank);
     return install(std::move(w), std::move(next));
   }
-  install(cin, std::move(k), std::move(b));
+  install(std::move(w));
 }
 
 void Layer::get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const {
+  get_weights(CONV1D_DTYPE_FLOAT32, kernel, kernel_len, bias, bias_len);
+}
+
+void Layer::get_weights(conv1d_dtype dtype_in, void* kernel, size_t kernel_len, void* bias, size_t bias_len) const {
+  const conv1d_dtype dtype = checked_dtype(dtype_in, "dtype");
   require_built();
   if (!kernel) fail(CONV1D_ERROR_NULL_POINTER, "kernel is NULL");
   if (kernel_len < kernel_.size()) {
@@ -668,8 +813,13 @@ void Layer::get_weights(float* kernel, size_t kernel_len, float* bias, size_t bi
     fail(CONV1D_ERROR_BUFFER_TOO_SMALL, "bias_len=" + std::to_string(bias_len) + " is shorter than the " +
                                             std::to_string(bias_.size()) + " bias values");
   }
-  std::copy(kernel_.begin(), kernel_.end(), kernel);
-  if (bias) std::copy(bias_.begin(), bias_.end(), bias);
+  if (cfg_.dtype == DTypePolicy::kFloat64) {
+    convert(CONV1D_DTYPE_FLOAT64, kernel64_.data(), dtype, kernel, kernel64_.size());
+    if (bias) convert(CONV1D_DTYPE_FLOAT64, bias64_.data(), dtype, bias, bias64_.size());
+  } else {
+    convert(CONV1D_DTYPE_FLOAT32, kernel_.data(), dtype, kernel, kernel_.size());
+    if (bias) convert(CONV1D_DTYPE_FLOAT32, bias_.data(), dtype, bias, bias_.size());
+  }
 }
 
 void Layer::output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const {
@@ -703,6 +853,8 @@ ExecConfig Layer::exec_config() const {
   e.algorithm = cfg_.algorithm;
   e.max_isa = std::min(cfg_.max_isa, detected_isa());
   e.threads = cfg_.num_threads > 0 ? static_cast<int>(cfg_.num_threads) : available_cores();
+  e.dtype = compute_dtype(cfg_.dtype);
+  if (native_bf16_.valid) e.native_bf16 = native_bf16_kernels(e.max_isa);
   return e;
 }
 
@@ -726,10 +878,10 @@ Plan Layer::plan_for(const ConvProblem& p) const {
   return plan;
 }
 
-Plan Layer::find_plan(const ConvProblem& p, const float* x, float* y) const {
+template <class T>
+Plan Layer::find_plan(const ConvProblem& p, const T* x, T* y) const {
   const std::vector<Plan> candidates =
       candidate_plans(p, exec_config(), packed_.valid ? &packed_.weights : nullptr, packed_.isa);
-  const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
   const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
   Plan best;
   double best_time = 0;
@@ -739,7 +891,11 @@ Plan Layer::find_plan(const ConvProblem& p, const float* x, float* y) const {
     double t = 0;
     for (int rep = 0; rep < 3; ++rep) {
       const auto t0 = std::chrono::steady_clock::now();
-      execute(c, p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, y);
+      if constexpr (std::is_same<T, double>::value) {
+        execute(c, p, x, kernel64_.data(), cfg_.use_bias ? bias64_.data() : nullptr, y);
+      } else {
+        execute(c, p, x, compute_kernel(), compute_bias(), packed, CONV1D_ACTIVATION_LINEAR, y);
+      }
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (rep == 1 || (rep == 2 && dt < t)) t = dt;
     }
@@ -779,7 +935,7 @@ size_t Layer::check_output(const char* name, size_t len, int64_t batch, int64_t 
   return count;
 }
 
-int64_t Layer::check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const {
+int64_t Layer::check_input(const void* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const {
   if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   if (steps <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "steps must be positive; received steps=" + str(steps));
@@ -806,22 +962,62 @@ int64_t Layer::check_input(const float* x, size_t x_len, int64_t batch, int64_t 
 
 void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
                     size_t y_len) const {
+  forward(CONV1D_DTYPE_FLOAT32, x, x_len, batch, steps, channels, CONV1D_DTYPE_FLOAT32, y, y_len);
+}
+
+void Layer::forward(conv1d_dtype x_dtype, const void* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels,
+                    conv1d_dtype y_dtype, void* y, size_t y_len) const {
+  const conv1d_dtype xt = checked_dtype(x_dtype, "x_dtype"), yt = checked_dtype(y_dtype, "y_dtype");
   if (!x) fail(CONV1D_ERROR_NULL_POINTER, "x is NULL");
   if (!y) fail(CONV1D_ERROR_NULL_POINTER, "y is NULL");
   const int64_t x_count = check_input(x, x_len, batch, steps, channels);
-  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   int64_t shape[3];
   const size_t y_count = check_output("y", y_len, batch, steps, shape);
   // The kernels write y while still reading x: the two may not overlap.
   const auto x_begin = reinterpret_cast<uintptr_t>(x), y_begin = reinterpret_cast<uintptr_t>(y);
-  if (x_begin < y_begin + y_count * sizeof(float) && y_begin < x_begin + static_cast<uint64_t>(x_count) * sizeof(float))
+  if (x_begin < y_begin + y_count * dtype_size(yt) &&
+      y_begin < x_begin + static_cast<uint64_t>(x_count) * dtype_size(xt))
     fail(CONV1D_ERROR_INVALID_VALUE, "x and y overlap; the output needs its own buffer");
-  const Geometry g = compute_geometry(cfg_, steps);
-  const ConvProblem p = problem_for(batch, steps, g);
-  Plan plan = plan_for(p);
-  const float* bias = cfg_.use_bias ? bias_.data() : nullptr;
+  const ConvProblem p = problem_for(batch, steps, compute_geometry(cfg_, steps));
+  const Plan plan = plan_for(p);
+  const size_t xn = static_cast<size_t>(x_count);
+  // Conversions go through per-thread scratch (slots 4 and 5), filled before
+  // y is written; the output is cast into y last.
+  switch (compute_dtype(cfg_.dtype)) {
+    case CONV1D_DTYPE_FLOAT64: {
+      const double* xs = static_cast<const double*>(x);
+      double* ys = yt == CONV1D_DTYPE_FLOAT64 ? static_cast<double*>(y)
+                                              : reinterpret_cast<double*>(thread_scratch(5, 2 * y_count));
+      if (xt != CONV1D_DTYPE_FLOAT64) {
+        double* buf = reinterpret_cast<double*>(thread_scratch(4, 2 * xn));
+        convert(xt, x, CONV1D_DTYPE_FLOAT64, buf, xn);
+        xs = buf;
+      }
+      run(p, plan, xs, ys);
+      if (yt != CONV1D_DTYPE_FLOAT64) convert(CONV1D_DTYPE_FLOAT64, ys, yt, y, y_count);
+      return;
+    }
+    case CONV1D_DTYPE_BFLOAT16:
+      return run_bf16(p, plan, xt, x, xn, yt, y, y_count);
+    default: {
+      const float* xs = static_cast<const float*>(x);
+      float* ys = yt == CONV1D_DTYPE_FLOAT32 ? static_cast<float*>(y) : thread_scratch(5, y_count);
+      if (xt != CONV1D_DTYPE_FLOAT32) {
+        float* buf = thread_scratch(4, xn);
+        convert(xt, x, CONV1D_DTYPE_FLOAT32, buf, xn);
+        xs = buf;
+      }
+      run(p, plan, xs, ys);
+      if (yt != CONV1D_DTYPE_FLOAT32) convert(CONV1D_DTYPE_FLOAT32, ys, yt, y, y_count);
+      return;
+    }
+  }
+}
+
+void Layer::run(const ConvProblem& p, Plan plan, const float* x, float* y) const {
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  const int64_t d0 = p.batch, d1 = first ? cfg_.filters : p.out_steps, d2 = first ? p.out_steps : cfg_.filters;
   const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
-  const int64_t d0 = batch, d1 = first ? cfg_.filters : g.out_steps, d2 = first ? g.out_steps : cfg_.filters;
   // glu's output is half the conv's size, so the conv needs its own buffer.
   float* conv_out = y;
   if (cfg_.activation == CONV1D_ACTIVATION_GLU) conv_out = thread_scratch(1, static_cast<size_t>(d0 * d1 * d2));
@@ -829,13 +1025,75 @@ void Layer::forward(const float* x, size_t x_len, int64_t batch, int64_t steps, 
     bool found;
     {
       std::lock_guard<std::mutex> lock(plan_mutex_);
-      found = plans_[std::make_pair(batch, steps)].found;
+      found = plans_[std::make_pair(p.batch, p.in_steps)].found;
     }
     if (!found) plan = find_plan(p, x, conv_out);
   }
-  const bool fused = execute(plan, p, x, compute_kernel(), bias, packed, cfg_.activation, conv_out);
+  const bool fused = execute(plan, p, x, compute_kernel(), compute_bias(), packed, cfg_.activation, conv_out);
   if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) {
     apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
+  }
+}
+
+void Layer::run(const ConvProblem& p, Plan plan, const double* x, double* y) const {
+  const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+  const int64_t d0 = p.batch, d1 = first ? cfg_.filters : p.out_steps, d2 = first ? p.out_steps : cfg_.filters;
+  double* conv_out = y;
+  if (cfg_.activation == CONV1D_ACTIVATION_GLU)
+    conv_out = reinterpret_cast<double*>(thread_scratch(1, 2 * static_cast<size_t>(d0 * d1 * d2)));
+  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
+    bool found;
+    {
+      std::lock_guard<std::mutex> lock(plan_mutex_);
+      found = plans_[std::make_pair(p.batch, p.in_steps)].found;
+    }
+    if (!found) plan = find_plan(p, x, conv_out);
+  }
+  execute(plan, p, x, kernel64_.data(), cfg_.use_bias ? bias64_.data() : nullptr, conv_out);
+  if (cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
+}
+
+// bfloat16 compute: x rounded to bf16 (kept as float, exactly), the float32
+// pipeline with the bf16-rounded kernel and bias (products of two bf16 values
+// are exact in float32, sums accumulate in float32), the activation in
+// float32, then one rounding of y to bf16.
+void Layer::run_bf16(const ConvProblem& p, const Plan& plan, conv1d_dtype xt, const void* x, size_t x_count,
+                     conv1d_dtype yt, void* y, size_t y_count) const {
+  float* ys = yt == CONV1D_DTYPE_FLOAT32 ? static_cast<float*>(y) : thread_scratch(5, y_count);
+  if (plan.native_bf16 && native_bf16_.valid) {
+    // The native kernel reads bf16 x as it is, and writes bf16 y itself when
+    // the activation is elementwise (fused).
+    const bf16_t* xh = static_cast<const bf16_t*>(x);
+    if (xt != CONV1D_DTYPE_BFLOAT16) {
+      bf16_t* buf = reinterpret_cast<bf16_t*>(thread_scratch(4, (x_count + 1) / 2));
+      convert(xt, x, CONV1D_DTYPE_BFLOAT16, buf, x_count);
+      xh = buf;
+    }
+    const bool direct_bf16 = yt == CONV1D_DTYPE_BFLOAT16 && !activation_is_axiswise(cfg_.activation);
+    if (direct_bf16) {
+      execute_native_bf16(plan, p, native_bf16_.weights, xh, y, true, cfg_.activation);
+      return;
+    }
+    const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
+    const int64_t d0 = p.batch, d1 = first ? cfg_.filters : p.out_steps, d2 = first ? p.out_steps : cfg_.filters;
+    float* conv_out = ys;
+    if (cfg_.activation == CONV1D_ACTIVATION_GLU) conv_out = thread_scratch(1, static_cast<size_t>(d0 * d1 * d2));
+    const bool fused = execute_native_bf16(plan, p, native_bf16_.weights, xh, conv_out, false, cfg_.activation);
+    if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR)
+      apply_activation(cfg_.activation, conv_out, ys, d0, d1, d2);
+  } else {
+    float* xs = thread_scratch(4, x_count);
+    to_bf16_floats(xt, x, xs, x_count);
+    run(p, plan, xs, ys);
+  }
+  // The one rounding of the result, as the epilogue pass.
+  if (yt == CONV1D_DTYPE_FLOAT32) {
+    round_to_bf16(ys, ys, y_count);
+  } else if (yt == CONV1D_DTYPE_BFLOAT16) {
+    bf16_from_float(ys, static_cast<bf16_t*>(y), y_count);
+  } else {
+    double* yd = static_cast<double*>(y);
+    for (size_t i = 0; i < y_count; ++i) yd[i] = bf16_round(ys[i]);
   }
 }
 
@@ -860,8 +1118,8 @@ void Layer::run_window(const Plan& plan, const ConvProblem& p, const float* x, f
   const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   const int64_t d0 = p.batch, d1 = first ? p.filters : p.out_steps, d2 = first ? p.out_steps : p.filters;
   float* out = cfg_.activation == CONV1D_ACTIVATION_GLU ? conv_out : y;
-  const bool fused = execute(plan, p, x, compute_kernel(), cfg_.use_bias ? bias_.data() : nullptr,
-                             packed_.valid ? &packed_.weights : nullptr, cfg_.activation, out);
+  const bool fused = execute(plan, p, x, compute_kernel(), compute_bias(), packed_.valid ? &packed_.weights : nullptr,
+                             cfg_.activation, out);
   if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, out, y, d0, d1, d2);
 }
 
@@ -948,6 +1206,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
                      size_t dy_len, float* dx, size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
                      size_t dbias_len, uint32_t flags) const {
   check_flags(flags);
+  require_float32("conv1d_backward");
   if (!dy) fail(CONV1D_ERROR_NULL_POINTER, "dy is NULL");
   const int64_t x_count = check_input(x, x_len, batch, steps, channels);
   int64_t shape[3];
@@ -1019,11 +1278,11 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
       if (dx_out) std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan.data).c_str());
       if (dk_out) std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan.weights).c_str());
     }
-    std::shared_ptr<const PackedWeights> transposed;
+    std::shared_ptr<const TransposedWeights> transposed;
     if (dx_out && backward_uses_transposed(plan)) {
       std::lock_guard<std::mutex> lock(plan_mutex_);
       if (!bwd_packed_ || bwd_packed_isa_ != plan.data.isa) {
-        bwd_packed_ = std::make_shared<const PackedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
+        bwd_packed_ = std::make_shared<const TransposedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
         bwd_packed_isa_ = plan.data.isa;
       }
       transposed = bwd_packed_;
@@ -1041,6 +1300,9 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
 }
 
 double Layer::regularization_loss(const float* y, size_t y_len, int64_t batch, int64_t steps) const {
+  // mixed_bfloat16 keeps float32 variables, so their penalties are exact; an
+  // activity penalty would be Keras' bf16 arithmetic on a bf16 output.
+  if (!(cfg_.dtype == DTypePolicy::kMixedBFloat16 && !y)) require_float32("conv1d_regularization_loss");
   double total = 0.0;
   if (built_ && cfg_.trainable) {
     const Regularizer& kr = cfg_.kernel_regularizer;
@@ -1064,6 +1326,8 @@ double Layer::regularization_loss(const float* y, size_t y_len, int64_t batch, i
 }
 
 void Layer::apply_constraints() {
+  // mixed_bfloat16's float32 variables are constrained exactly as float32 ones.
+  if (cfg_.dtype != DTypePolicy::kMixedBFloat16) require_float32("conv1d_apply_constraints");
   require_built();
   if (!cfg_.trainable) return;  // the optimizer only updates trainable weights
   Weights w = weights();
@@ -1139,12 +1403,16 @@ void Layer::set_weight(conv1d_weight which, const float* data, size_t len) {
                             : which == CONV1D_WEIGHT_LORA_A ? w.lora_a
                                                             : w.lora_b;
   std::copy(data, data + n, dst.begin());
+  // A float64 layer takes the new values exactly as its masters.
+  if (which == CONV1D_WEIGHT_KERNEL) w.kernel64.clear();
+  if (which == CONV1D_WEIGHT_BIAS) w.bias64.clear();
   install(std::move(w));
 }
 
 void Layer::lora_gradients(const float* dkernel, size_t dkernel_len, float* da, size_t da_len, float* db, size_t db_len,
                            uint32_t flags) const {
   check_flags(flags);
+  require_float32("conv1d_lora_gradients");
   require_built();
   if (lora_a_.empty())
     fail(CONV1D_ERROR_INVALID_STATE, "layer '" + cfg_.name + "' does not have LoRA enabled: set lora_rank first");
@@ -1198,7 +1466,7 @@ void Layer::lora_merge() {
   require_built();
   if (lora_a_.empty())
     fail(CONV1D_ERROR_INVALID_STATE, "layer '" + cfg_.name + "' does not have LoRA enabled: nothing to merge");
-  Weights w{in_channels_, effective_, bias_, {}, {}};
+  Weights w{in_channels_, effective_, bias_, {}, {}, {}, {}};
   LayerConfig next = cfg_;
   next.lora_rank = 0;
   next.has_lora_alpha = false;
@@ -1271,9 +1539,16 @@ void Layer::load_own_variables(std::vector<WeightArray> vars, size_t stored, con
                                            ",) = (filters,)");
   }
   LayerConfig next = cfg_;
-  Weights w = built_ ? weights() : Weights{cin, {}, {}, {}, {}};
+  Weights w = built_ ? weights() : Weights{cin, {}, {}, {}, {}, {}, {}};
+  // float64 datasets keep their precision in a float64 layer (conform).
   w.kernel = std::move(k.data);
-  if (cfg_.use_bias) w.bias = std::move(vars[1].data);
+  w.kernel64 = std::move(k.data64);
+  if (cfg_.use_bias) {
+    w.bias = std::move(vars[1].data);
+    w.bias64 = std::move(vars[1].data64);
+  } else {
+    w.bias64.clear();
+  }
   if (!built_ && cfg_.lora_rank > 0) enable_lora(next, w, cfg_.lora_rank);
   // Keras' load_own_variables resets both LoRA factors: the file's kernel is
   // the merged one.
@@ -1294,6 +1569,7 @@ void Layer::set_weight_array(conv1d_weight which, WeightArray a) {
     LayerConfig next = cfg_;
     Weights w = initial_weights(channels_from(a), next);
     w.kernel = std::move(a.data);
+    w.kernel64 = std::move(a.data64);
     return install(std::move(w), std::move(next));
   }
   if (!built_) {
@@ -1309,6 +1585,13 @@ void Layer::set_weight_array(conv1d_weight which, WeightArray a) {
   if (a.shape != shape)
     fail(CONV1D_ERROR_LENGTH_MISMATCH, a.origin + " has shape " + shape_string(a.shape) + " but " + weight_name(which) +
                                            " of layer '" + cfg_.name + "' is " + shape_string(shape));
+  if ((cfg_.dtype == DTypePolicy::kFloat64 || cfg_.dtype == DTypePolicy::kBFloat16) && !a.data64.empty() &&
+      (which == CONV1D_WEIGHT_KERNEL || which == CONV1D_WEIGHT_BIAS)) {
+    // float64 data without a detour through float32 (conform converts it).
+    Weights w = weights();
+    (which == CONV1D_WEIGHT_KERNEL ? w.kernel64 : w.bias64) = std::move(a.data64);
+    return install(std::move(w));
+  }
   set_weight(which, a.data.data(), a.data.size());
 }
 

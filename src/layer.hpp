@@ -40,6 +40,9 @@ class Layer {
   size_t bias_len() const { return bias_.size(); }
   void set_weights(const float* kernel, size_t kernel_len, const float* bias, size_t bias_len);
   void get_weights(float* kernel, size_t kernel_len, float* bias, size_t bias_len) const;
+  // The same with elements of `dtype`, converted to / from the variable dtype.
+  void set_weights(conv1d_dtype dtype, const void* kernel, size_t kernel_len, const void* bias, size_t bias_len);
+  void get_weights(conv1d_dtype dtype, void* kernel, size_t kernel_len, void* bias, size_t bias_len) const;
 
   // Training (capi conv1d_backward and friends; see conv1d.h).
   void backward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, const float* dy,
@@ -71,6 +74,9 @@ class Layer {
   void output_shape(int64_t batch, int64_t steps, int64_t shape[3], size_t* count) const;
   void forward(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels, float* y,
                size_t y_len) const;
+  // x of x_dtype cast to the compute dtype, y cast to y_dtype (conv1d_forward_ex).
+  void forward(conv1d_dtype x_dtype, const void* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels,
+               conv1d_dtype y_dtype, void* y, size_t y_len) const;
   conv1d_algorithm algorithm_for(int64_t batch, int64_t steps) const;
   // The plan line CONV1D_VERBOSE prints for (batch, steps).
   std::string describe_plan(int64_t batch, int64_t steps) const;
@@ -91,7 +97,7 @@ class Layer {
  private:
   void require_built() const;
   // Validates a forward/backward input against the built layer; returns its float count.
-  int64_t check_input(const float* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const;
+  int64_t check_input(const void* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels) const;
   // The output shape for (batch, steps) and its float count; fails when `len`
   // (the caller's buffer named `name`) is shorter.
   size_t check_output(const char* name, size_t len, int64_t batch, int64_t steps, int64_t shape[3]) const;
@@ -108,13 +114,36 @@ class Layer {
     conv1d_isa isa = CONV1D_ISA_SCALAR;
     bool valid = false;
   };
+  struct NativePacking {
+    PackedBf16 weights;
+    conv1d_isa isa = CONV1D_ISA_SCALAR;
+    bool valid = false;
+  };
   static Packing pack(const LayerConfig& cfg, int64_t in_channels, const std::vector<float>& kernel,
                       const std::vector<float>& bias);
-  // A complete set of weights. LoRA is on when lora_a is not empty.
+  // A complete set of weights. LoRA is on when lora_a is not empty. A
+  // float64 layer keeps its variables in kernel64/bias64 and their float32
+  // rounding in kernel/bias (for the float* calls); a Weights whose kernel64
+  // (bias64) is empty takes it from kernel (bias) exactly.
   struct Weights {
     int64_t in_channels = 0;
     std::vector<float> kernel, bias, lora_a, lora_b;
+    std::vector<double> kernel64, bias64;
   };
+  // What the kernels compute with, derived from a configuration and its
+  // weights: the LoRA-merged or bf16-rounded kernel and bias (empty when the
+  // variables themselves serve) and their packing.
+  struct Derived {
+    std::vector<float> kernel, bias;
+    Packing packing;
+    NativePacking native_bf16;  // for the native bf16 kernel (dispatch's NativeBf16Kernels)
+  };
+  static Derived derive(const LayerConfig& cfg, const Weights& w);
+  // Brings w to cfg's variable dtype: bf16 rounding, or the float64 masters
+  // and their float32 view.
+  static void conform(const LayerConfig& cfg, Weights& w);
+  // Training calls that the policy cannot serve exactly fail with `what` named.
+  void require_float32(const char* what) const;
   Weights weights() const;
   // Fresh weights for in_channels from the initializers, as build() makes
   // them (LoRA enabled in `next` when lora_rank is set).
@@ -128,7 +157,17 @@ class Layer {
   void install(int64_t in_channels, std::vector<float> kernel, std::vector<float> bias);
   // kernel + scale * A B, or empty without LoRA.
   static std::vector<float> merged_kernel(const LayerConfig& cfg, const Weights& w);
-  const float* compute_kernel() const { return lora_a_.empty() ? kernel_.data() : effective_.data(); }
+  const float* compute_kernel() const { return effective_.empty() ? kernel_.data() : effective_.data(); }
+  const float* compute_bias() const {
+    return !cfg_.use_bias ? nullptr : effective_bias_.empty() ? bias_.data() : effective_bias_.data();
+  }
+  // The forward for each compute dtype, on buffers already in it: conv, bias
+  // and activation into y ((d0, d1, d2) of g's output).
+  void run(const ConvProblem& p, Plan plan, const float* x, float* y) const;
+  void run(const ConvProblem& p, Plan plan, const double* x, double* y) const;
+  // bfloat16 compute: x of x_dtype, y of y_dtype, y_count elements.
+  void run_bf16(const ConvProblem& p, const Plan& plan, conv1d_dtype x_dtype, const void* x, size_t x_count,
+                conv1d_dtype y_dtype, void* y, size_t y_count) const;
   std::vector<int64_t> kernel_shape() const;
   void enable_lora(LayerConfig& next, Weights& w, int64_t rank) const;
   void check_gradient_buffer(const float* p, size_t len, size_t need, const char* name) const;
@@ -137,18 +176,23 @@ class Layer {
   // The cached plan for p's (batch, steps), made on first use.
   Plan plan_for(const ConvProblem& p) const;
   // Find mode: times each candidate on this call's data, caches the fastest.
-  Plan find_plan(const ConvProblem& p, const float* x, float* y) const;
+  template <class T>
+  Plan find_plan(const ConvProblem& p, const T* x, T* y) const;
   std::string plan_line(const ConvProblem& p, const Plan& plan) const;
 
   LayerConfig cfg_;
   bool built_ = false;
   int64_t in_channels_ = 0;
-  std::vector<float> kernel_;     // Keras layout (k, C/G, F)
-  std::vector<float> bias_;       // (F,) or empty
-  std::vector<float> lora_a_;     // (k, C/G, r) with LoRA on, else empty
-  std::vector<float> lora_b_;     // (r, F)
-  std::vector<float> effective_;  // kernel_ + scale * A B with LoRA on
+  std::vector<float> kernel_;          // Keras layout (k, C/G, F)
+  std::vector<float> bias_;            // (F,) or empty
+  std::vector<float> lora_a_;          // (k, C/G, r) with LoRA on, else empty
+  std::vector<float> lora_b_;          // (r, F)
+  std::vector<float> effective_;       // kernel_ + scale * A B with LoRA on; bf16-rounded kernel_ for mixed_bfloat16
+  std::vector<float> effective_bias_;  // bf16-rounded bias_ for mixed_bfloat16, else empty
+  std::vector<double> kernel64_;       // float64 policy: the variables (kernel_, bias_ are their float32 rounding)
+  std::vector<double> bias64_;
   Packing packed_;
+  NativePacking native_bf16_;
 
   mutable std::mutex plan_mutex_;
   struct CachedPlan {
@@ -156,9 +200,9 @@ class Layer {
     bool found = false;  // settled by find mode
   };
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
-  // The transposed kernel backward's dx packs, made on first use (under
+  // The transposed kernels backward's dx packs, made on first use (under
   // plan_mutex_) and dropped with the plans whenever the weights change.
-  mutable std::shared_ptr<const PackedWeights> bwd_packed_;
+  mutable std::shared_ptr<const TransposedWeights> bwd_packed_;
   mutable conv1d_isa bwd_packed_isa_ = CONV1D_ISA_SCALAR;
 };
 

@@ -76,6 +76,11 @@ Stream::Stream(const Layer& layer, int64_t batch) : layer_(layer), batch_(batch)
   if (cfg.data_format == CONV1D_CHANNELS_FIRST && activation_is_axiswise(cfg.activation))
     fail(CONV1D_ERROR_UNSUPPORTED, time_axis_reason(cfg));
   if (glu_odd(cfg)) fail_glu_odd(cfg);
+  // The policy is fixed once a layer has weights, so this holds for the stream's life.
+  if (layer.get_int(CONV1D_PARAM_DTYPE) != CONV1D_DTYPE_FLOAT32)
+    fail(CONV1D_ERROR_UNSUPPORTED, "layer '" + cfg.name + "' has dtype policy '" +
+                                       layer.get_string(CONV1D_PARAM_DTYPE) +
+                                       "': streams run layers that compute in float32 only");
   in_channels_ = shape.in_channels;
   strides_ = cfg.strides;
   dilation_ = cfg.dilation_rate;

@@ -16,7 +16,8 @@ namespace conv1d {
 class Stream {
  public:
   // A stream of `batch` sequences on `layer`, which must outlive it. Throws
-  // for an unbuilt layer, 'same' padding, or an activation over time.
+  // for an unbuilt layer, 'same' padding, an activation over time, or a
+  // compute dtype other than float32.
   Stream(const Layer& layer, int64_t batch);
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;

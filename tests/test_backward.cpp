@@ -255,10 +255,14 @@ TEST_CASE("fast backward paths match the float64 formulas on larger shapes, bit-
   const Shape shapes[] = {
       {3, 67, 19, 35, 3, 1, 1, 1, "same", false},      // tails everywhere
       {2, 150, 64, 48, 5, 2, 1, 1, "valid", false},    // strided
+      {2, 77, 32, 24, 5, 2, 1, 1, "causal", false},    // strided causal: phases start past their left pad
+      {2, 50, 16, 20, 2, 3, 1, 1, "valid", false},     // stride > kernel: a phase without taps
+      {1, 40, 20, 16, 5, 3, 1, 1, "causal", true},     // channels_first strided causal
       {2, 90, 32, 32, 3, 1, 4, 1, "causal", false},    // dilated
       {2, 80, 100, 100, 7, 1, 1, 100, "same", false},  // depthwise: 64-channel blocks, a 16 block and 4 singles
       {2, 70, 40, 40, 3, 1, 1, 8, "same", false},      // grouped
       {2, 60, 24, 16, 3, 1, 2, 1, "causal", true},     // channels_first
+      {2, 30, 160, 24, 3, 1, 1, 2, "same", true},      // channels_first dW: two channel blocks per group
       {2, 61, 24, 16, 4, 3, 1, 2, "same", true},       // channels_first strided, grouped
       {2, 50, 48, 48, 9, 1, 1, 48, "same", true},      // channels_first depthwise
   };

@@ -1098,3 +1098,58 @@ TEST_CASE("C++ wrapper: Stream feeds chunks and matches forward bitwise", "[cxx]
   expect_error([&] { same.stream(1); }, CONV1D_ERROR_UNSUPPORTED, "'same'");
   expect_error([&] { conv1d::Stream(layer, 0); }, CONV1D_ERROR_INVALID_SIZE, "batch");
 }
+
+TEST_CASE("C++ wrapper: dtype policies, double weights and typed forward", "[cxx][dtype]") {
+  CHECK(static_cast<int>(conv1d::DType::bfloat16) == CONV1D_DTYPE_BFLOAT16);
+  CHECK(conv1d::dtype_name(conv1d::DType::float64) == "float64");
+  CHECK_THROWS_AS(conv1d::dtype_name(static_cast<conv1d::DType>(9)), conv1d::Error);
+  naive::Conv c;
+  c.filters = 3;
+  c.kernel = 2;
+  c.padding = "same";
+  const int64_t N = 2, L = 5, C = 2;
+  std::mt19937 rng(3);
+  std::vector<double> x(N * L * C), w(c.kernel * C * c.filters), b(c.filters);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (std::vector<double>* v : {&x, &w, &b})
+    for (double& e : *v) e = u(rng);
+  int64_t shape[3];
+  const std::vector<double> want = naive::forward(c, x, N, L, C, w, b, shape);
+
+  conv1d::Layer l(c.filters, c.kernel);
+  l.set_padding(conv1d::Padding::same).set_dtype(conv1d::DType::float64);
+  CHECK(l.dtype() == "float64");
+  CHECK(l.compute_dtype() == conv1d::DType::float64);
+  CHECK(l.variable_dtype() == conv1d::DType::float64);
+  l.set_weights(conv1d::Span<const double>(w), conv1d::Span<const double>(b));
+  const conv1d::Weights64 got_w = l.weights64();
+  CHECK(got_w.kernel == w);
+  CHECK(got_w.bias == b);
+  const std::vector<double> y = l.forward(conv1d::Span<const double>(x), N, L, C);
+  REQUIRE(y.size() == want.size());
+  for (size_t i = 0; i < y.size(); ++i) CHECK(std::fabs(y[i] - want[i]) <= 1e-14 * (1 + std::fabs(want[i])));
+  CHECK_THROWS_AS(l.set_dtype("bfloat16"), conv1d::Error);  // fixed after build
+
+  // The generic typed forward: float32 x into the float64 layer, bf16 y.
+  const std::vector<float> xf(x.begin(), x.end());
+  std::vector<uint16_t> yh(want.size());
+  l.forward(conv1d::DType::float32, xf.data(), xf.size(), N, L, C, conv1d::DType::bfloat16, yh.data(), yh.size());
+  const std::vector<double> xw(xf.begin(), xf.end());
+  const std::vector<double> yw = l.forward(conv1d::Span<const double>(xw), N, L, C);
+  for (size_t i = 0; i < yh.size(); ++i) {
+    const uint32_t bits = static_cast<uint32_t>(yh[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    CHECK(std::fabs(f - yw[i]) <= std::ldexp(std::fabs(yw[i]), -8));  // half a bf16 ulp
+  }
+  conv1d::Layer m(2, 1);
+  m.set_dtype("mixed_bfloat16");
+  CHECK(m.compute_dtype() == conv1d::DType::bfloat16);
+  CHECK(m.variable_dtype() == conv1d::DType::float32);
+  try {
+    m.set_dtype("mixed_float16");
+    FAIL("mixed_float16 accepted");
+  } catch (const conv1d::Error& e) {
+    CHECK(e.status() == CONV1D_ERROR_UNSUPPORTED);
+  }
+}

@@ -397,7 +397,7 @@ TEST_CASE("initializers: zeros, ones, constant", "[initializers]") {
   // A rank-0 weight has one element.
   CHECK(fill_vec("ones", {}) == std::vector<float>{1.0f});
   // Zero-size shapes write nothing and accept a NULL buffer.
-  CHECK(status_of([] { Initializer::parse("ones").fill(nullptr, {3, 0, 2}, 1); }) == CONV1D_OK);
+  CHECK(status_of([] { Initializer::parse("ones").fill(static_cast<float*>(nullptr), {3, 0, 2}, 1); }) == CONV1D_OK);
 }
 
 TEST_CASE("initializers: identity", "[initializers]") {
@@ -586,7 +586,7 @@ TEST_CASE("initializers: bad shapes", "[initializers]") {
   std::vector<float> out(16);
   CHECK(status_of([&] { Initializer().fill(out.data(), {4, -1}, 1); }) == CONV1D_ERROR_INVALID_SIZE);
   CHECK(status_of([&] { Initializer().fill(out.data(), {INT64_MAX, INT64_MAX}, 1); }) == CONV1D_ERROR_SIZE_OVERFLOW);
-  CHECK(status_of([&] { Initializer().fill(nullptr, {4, 4}, 1); }) == CONV1D_ERROR_NULL_POINTER);
+  CHECK(status_of([&] { Initializer().fill(static_cast<float*>(nullptr), {4, 4}, 1); }) == CONV1D_ERROR_NULL_POINTER);
 }
 
 TEST_CASE("initializers: orthogonal is the sign-corrected Q of the QR of a normal draw", "[initializers]") {

@@ -151,3 +151,44 @@ TEST_CASE("config errors name the key and create nothing", "[config][errors]") {
   fails("{\"filters\": ", CONV1D_ERROR_PARSE, "not JSON");
   CHECK(conv1d_create_from_config(nullptr, nullptr) == CONV1D_ERROR_NULL_POINTER);
 }
+
+TEST_CASE("dtype policies: read as a name or DTypePolicy, written back as the policy", "[config][dtype]") {
+  for (const char* policy : {"float32", "float64", "bfloat16", "mixed_bfloat16"}) {
+    INFO(policy);
+    ordered_json j = ordered_json::parse(kSpecExample);
+    j["dtype"] = policy;  // Keras 3.0-3.3 wrote the name
+    Owned l;
+    REQUIRE(create(j.dump(), l) == CONV1D_OK);
+    const ordered_json out = ordered_json::parse(config_of(l.p));
+    CHECK(out["dtype"]["class_name"] == "DTypePolicy");
+    CHECK(out["dtype"]["config"]["name"] == policy);
+    // The DTypePolicy dict reads back to the same layer and the same JSON.
+    Owned again;
+    REQUIRE(create(out.dump(), again) == CONV1D_OK);
+    CHECK(config_of(again.p) == out.dump());
+    int64_t compute = -1;
+    REQUIRE(conv1d_get_int(again.p, CONV1D_PARAM_DTYPE, &compute) == CONV1D_OK);
+    const std::string name = policy;
+    CHECK(compute == (name == "float32"   ? CONV1D_DTYPE_FLOAT32
+                      : name == "float64" ? CONV1D_DTYPE_FLOAT64
+                                          : CONV1D_DTYPE_BFLOAT16));
+  }
+  ordered_json j = ordered_json::parse(kSpecExample);
+  j["dtype"] = nullptr;  // None: Keras' default policy
+  Owned l;
+  REQUIRE(create(j.dump(), l) == CONV1D_OK);
+  CHECK(ordered_json::parse(config_of(l.p))["dtype"]["config"]["name"] == "float32");
+  j["dtype"] = "float33";
+  Owned bad;
+  CHECK(create(j.dump(), bad) == CONV1D_ERROR_UNKNOWN_NAME);
+  CHECK(std::string(conv1d_last_error_message()).find("'dtype'") != std::string::npos);
+  // A float64 layer built from a model entry draws its weights in double.
+  ordered_json entry = {{"class_name", "Conv1D"}, {"config", ordered_json::parse(kSpecExample)}};
+  entry["config"]["dtype"] = "float64";
+  entry["build_config"] = {{"input_shape", {nullptr, 10, 4}}};
+  Owned built;
+  REQUIRE(create(entry.dump(), built) == CONV1D_OK);
+  int64_t vd = -1;
+  REQUIRE(conv1d_get_int(built.p, CONV1D_PARAM_VARIABLE_DTYPE, &vd) == CONV1D_OK);
+  CHECK(vd == CONV1D_DTYPE_FLOAT64);
+}

@@ -500,6 +500,17 @@ TEST_CASE("stream: creation refuses what cannot stream, naming why", "[stream][e
     CHECK(std::string(conv1d_last_error_message()).find(a) != std::string::npos);
   }
   CHECK(st == nullptr);
+  // Streams compute float32 layers only.
+  for (const char* policy : {"float64", "bfloat16", "mixed_bfloat16"}) {
+    Layer typed(4, 3);
+    REQUIRE(conv1d_set_string(typed, CONV1D_PARAM_DTYPE, policy) == CONV1D_OK);
+    REQUIRE(conv1d_set_string(typed, CONV1D_PARAM_PADDING, "causal") == CONV1D_OK);
+    REQUIRE(conv1d_build(typed, 3) == CONV1D_OK);
+    CHECK(conv1d_stream_create(typed, 1, &st) == CONV1D_ERROR_UNSUPPORTED);
+    CHECK(std::string(conv1d_last_error_message()).find(std::string("dtype policy '") + policy + "'") !=
+          std::string::npos);
+  }
+  CHECK(st == nullptr);
   conv1d_stream_destroy(nullptr);  // a no-op
   CHECK(conv1d_stream_reset(nullptr) == CONV1D_ERROR_NULL_POINTER);
   int64_t v = 0;

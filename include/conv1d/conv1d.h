@@ -30,6 +30,19 @@
    bias: (filters,)
    @endverbatim
  *
+ * Data types: a layer computes in the dtype its Keras dtype policy names
+ * (CONV1D_PARAM_DTYPE): "float32" (the default), "float64" (variables and
+ * compute in double), "bfloat16" (bf16 variables and compute) or
+ * "mixed_bfloat16" (float32 variables, bf16 compute). bfloat16 compute rounds
+ * x and the kernel (and bias) to bf16, accumulates the products in float32,
+ * adds the bias and applies the activation in float32, and rounds the result
+ * to bf16 once. conv1d_forward_ex, conv1d_set_weights_ex and
+ * conv1d_get_weights_ex take float64 and bfloat16 (uint16_t) buffers; the
+ * float32 calls work on every policy through conversion. The training calls
+ * are float32-only (CONV1D_ERROR_UNSUPPORTED otherwise), except the weight
+ * penalties and constraints of "mixed_bfloat16", whose variables are float32.
+ * docs/dtypes.md has the details and tolerances.
+ *
  * Training (see "Training" below): conv1d_backward gives the gradients,
  * conv1d_regularization_loss the Keras penalties, conv1d_set_weight writes
  * an updated weight back, conv1d_apply_constraints projects it.
@@ -186,7 +199,16 @@ typedef enum conv1d_param {
                                        and keep the fastest, like cuDNN's find (default 0: cost model) */
 
   /* 500-599: identity. */
-  CONV1D_PARAM_NAME = 500, /**< string [name], default "conv1d" */
+  CONV1D_PARAM_NAME = 500,           /**< string [name], default "conv1d" */
+  CONV1D_PARAM_DTYPE = 501,          /**< [dtype] the Keras dtype policy: set_string/get_string take its name,
+                                          "float32" (default), "float64", "bfloat16" or "mixed_bfloat16"
+                                          ("float16", "mixed_float16" and other Keras policies give
+                                          CONV1D_ERROR_UNSUPPORTED, names Keras does not know
+                                          CONV1D_ERROR_UNKNOWN_NAME); get_int gives the compute dtype
+                                          (conv1d_dtype), set_int(conv1d_dtype) selects the plain policy of
+                                          that dtype. Fixed after build. See "Data types" below. */
+  CONV1D_PARAM_VARIABLE_DTYPE = 502, /**< read-only int conv1d_dtype: how the kernel and bias are stored
+                                          (float32 for "mixed_bfloat16") */
   /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
      representable and rejected with an error rather than undefined behaviour. */
   CONV1D_PARAM_ENUM_MIN_ = -0x7FFFFFFF - 1,
@@ -236,6 +258,18 @@ typedef enum conv1d_isa {
   CONV1D_ISA_ENUM_MIN_ = -0x7FFFFFFF - 1,
   CONV1D_ISA_ENUM_MAX_ = 0x7FFFFFFF
 } conv1d_isa;
+
+/** Element types of tensors and weights (conv1d_forward_ex, conv1d_set_weights_ex,
+ *  conv1d_get_weights_ex) and of a layer's dtype policy (CONV1D_PARAM_DTYPE). */
+typedef enum conv1d_dtype {
+  CONV1D_DTYPE_FLOAT32 = 0,  /**< float (IEEE binary32) */
+  CONV1D_DTYPE_FLOAT64 = 1,  /**< double (IEEE binary64) */
+  CONV1D_DTYPE_BFLOAT16 = 2, /**< uint16_t holding the upper 16 bits of an IEEE float32 */
+  /* Not values: they make the enum's range all of int32, so any integer a C caller passes is
+     representable and rejected with an error rather than undefined behaviour. */
+  CONV1D_DTYPE_ENUM_MIN_ = -0x7FFFFFFF - 1,
+  CONV1D_DTYPE_ENUM_MAX_ = 0x7FFFFFFF
+} conv1d_dtype;
 
 /** Keras 3 built-in activations (the names Keras accepts as strings). The
  *  axis-wise ones (softmax, log_softmax, glu, sparsemax) act on the last axis
@@ -336,6 +370,10 @@ CONV1D_API const char* conv1d_algorithm_name(conv1d_algorithm algorithm);
  *  @param activation any value
  *  @return a static string, or NULL for a value that is not an activation */
 CONV1D_API const char* conv1d_activation_name(conv1d_activation activation);
+/** The name of a data type ("float32", "float64", "bfloat16"), or NULL.
+ *  @param dtype any value
+ *  @return a static string, or NULL for a value that is not a conv1d_dtype */
+CONV1D_API const char* conv1d_dtype_name(conv1d_dtype dtype);
 
 /* ---- Lifecycle --------------------------------------------------------- */
 
@@ -454,6 +492,38 @@ CONV1D_API conv1d_status conv1d_set_weights(conv1d_layer* layer, const float* ke
  *  @return CONV1D_OK, or the error (and nothing is written) */
 CONV1D_API conv1d_status conv1d_get_weights(const conv1d_layer* layer, float* kernel, size_t kernel_len, float* bias,
                                             size_t bias_len);
+/** conv1d_set_weights with typed buffers: `kernel` and `bias` hold `dtype`
+ *  elements, converted to the layer's variable dtype (CONV1D_PARAM_VARIABLE_DTYPE):
+ *  exact into float64 variables, and into float32 ones from float32 or
+ *  bfloat16; rounded to nearest even otherwise (float64 into float32, and
+ *  anything but bfloat16 into the bfloat16 variables of the "bfloat16"
+ *  policy). Lengths are element counts, with the rules of conv1d_set_weights.
+ *  @param layer      the layer
+ *  @param dtype      element type of `kernel` and `bias`
+ *  @param kernel     the kernel, (kernel_size, in_channels/groups, filters) row-major
+ *  @param kernel_len number of elements in `kernel`
+ *  @param bias       the bias, (filters,); NULL without use_bias
+ *  @param bias_len   number of elements in `bias`
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype; otherwise as conv1d_set_weights (and the layer is
+ *          unchanged on failure) */
+CONV1D_API conv1d_status conv1d_set_weights_ex(conv1d_layer* layer, conv1d_dtype dtype, const void* kernel,
+                                               size_t kernel_len, const void* bias, size_t bias_len);
+/** conv1d_get_weights with typed buffers: the variables converted to `dtype`
+ *  (exact when `dtype` is at least as wide as the variable dtype, else
+ *  rounded to nearest even). A "mixed_bfloat16" layer gives its float32
+ *  masters, not the bfloat16 copies it computes with.
+ *  @param layer      a built layer
+ *  @param dtype      element type of `kernel` and `bias`
+ *  @param kernel     receives the kernel
+ *  @param kernel_len capacity of `kernel` in elements
+ *  @param bias       receives the bias, or NULL to skip it
+ *  @param bias_len   capacity of `bias` in elements
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype; otherwise as conv1d_get_weights (and nothing is written
+ *          on failure) */
+CONV1D_API conv1d_status conv1d_get_weights_ex(const conv1d_layer* layer, conv1d_dtype dtype, void* kernel,
+                                               size_t kernel_len, void* bias, size_t bias_len);
 
 /* ---- Shapes ------------------------------------------------------------ */
 
@@ -493,7 +563,8 @@ CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t 
 /** Forward pass y = activation(conv(x) + bias) for x of shape
  *  (batch, steps, channels) or (batch, channels, steps) per data_format.
  *  `x_len` and `y_len` are the buffers' lengths in floats; y must hold
- *  conv1d_output_shape's count. x and y must not overlap.
+ *  conv1d_output_shape's count. x and y must not overlap. Works for every
+ *  dtype policy: it is conv1d_forward_ex with float32 x and y.
  *  @param layer    a built layer; not modified, so threads may share it
  *  @param x        the input
  *  @param x_len    number of floats in `x`, at least batch*steps*channels
@@ -505,6 +576,36 @@ CONV1D_API conv1d_status conv1d_output_shape(const conv1d_layer* layer, int64_t 
  *  @return CONV1D_OK, or the error (and `y` is not written) */
 CONV1D_API conv1d_status conv1d_forward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
                                         int64_t steps, int64_t channels, float* y, size_t y_len);
+
+/** Forward pass with typed buffers: x holds `x_dtype` elements and y receives
+ *  `y_dtype` elements. x is cast to the layer's compute dtype (as Keras
+ *  autocasts a layer's inputs; float64 to bfloat16 rounds once, to nearest
+ *  even), the layer computes in its policy's dtype, and the result is cast to
+ *  `y_dtype`: exact when y_dtype is at least as wide as the compute dtype,
+ *  else rounded to nearest even. When x_dtype and y_dtype are the compute
+ *  dtype nothing is copied (float32 and float64 layers); a bfloat16-computing
+ *  layer widens x into per-thread scratch. conv1d_forward is this function
+ *  with CONV1D_DTYPE_FLOAT32 for both and works for every policy. Lengths
+ *  are element counts; x and y must not overlap. See "Data types" below for
+ *  the numerics of each policy.
+ *  @param layer    a built layer; not modified, so threads may share it
+ *  @param x_dtype  element type of `x`
+ *  @param x        the input, (batch, steps, channels) or (batch, channels, steps)
+ *  @param x_len    number of elements in `x`, at least batch*steps*channels
+ *  @param batch    batch size, > 0
+ *  @param steps    input length, > 0
+ *  @param channels input channels, equal to the layer's in_channels
+ *  @param y_dtype  element type of `y`
+ *  @param y        receives the output
+ *  @param y_len    number of elements in `y`, at least conv1d_output_shape's count
+ *  @return CONV1D_OK; CONV1D_ERROR_INVALID_VALUE for a value that is not a
+ *          conv1d_dtype or overlapping buffers; CONV1D_ERROR_NULL_POINTER,
+ *          CONV1D_ERROR_BUFFER_TOO_SMALL, CONV1D_ERROR_NOT_BUILT,
+ *          CONV1D_ERROR_CHANNELS_MISMATCH or another error as conv1d_forward
+ *          (and `y` is not written) */
+CONV1D_API conv1d_status conv1d_forward_ex(const conv1d_layer* layer, conv1d_dtype x_dtype, const void* x, size_t x_len,
+                                           int64_t batch, int64_t steps, int64_t channels, conv1d_dtype y_dtype,
+                                           void* y, size_t y_len);
 
 /** The algorithm the layer runs for inputs of (batch, steps): the forced one,
  *  or the one AUTO plans (and caches) for that shape. Needs a built layer.
@@ -547,7 +648,8 @@ CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t
  *  Derivatives are exact for every activation, the axis-wise ones over the
  *  last axis; at kinks they follow TensorFlow (relu'(0) = 0). The result is
  *  the same bits for any thread count. Outputs must not overlap each other,
- *  x or dy. */
+ *  x or dy. Needs the float32 dtype policy (CONV1D_ERROR_UNSUPPORTED
+ *  otherwise: the gradients would be float32-accurate, not the policy's). */
 CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
                                          int64_t steps, int64_t channels, const float* dy, size_t dy_len, float* dx,
                                          size_t dx_len, float* dkernel, size_t dkernel_len, float* dbias,
@@ -559,12 +661,16 @@ CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float*
  *  activity penalty of the output y (from conv1d_forward on an input of
  *  (batch, steps)) divided by batch. An OrthogonalRegularizer set on any of
  *  them gives CONV1D_ERROR_UNSUPPORTED: Keras raises too, since no Conv1D
- *  tensor has rank 2. */
+ *  tensor has rank 2. Needs the float32 dtype policy, or "mixed_bfloat16"
+ *  with y NULL (the penalties of its float32 variables);
+ *  CONV1D_ERROR_UNSUPPORTED otherwise. */
 CONV1D_API conv1d_status conv1d_regularization_loss(const conv1d_layer* layer, const float* y, size_t y_len,
                                                     int64_t batch, int64_t steps, double* loss);
 
 /** Applies the kernel and bias constraints to the trainable weights in
- *  place, as a Keras optimizer does after each update. */
+ *  place, as a Keras optimizer does after each update. Needs the float32 or
+ *  "mixed_bfloat16" dtype policy (float32 variables);
+ *  CONV1D_ERROR_UNSUPPORTED otherwise. */
 CONV1D_API conv1d_status conv1d_apply_constraints(conv1d_layer* layer);
 
 /** Number of floats in one weight of a built layer (0 when absent). */
@@ -579,7 +685,9 @@ CONV1D_API conv1d_status conv1d_set_weight(conv1d_layer* layer, conv1d_weight wh
  *  the factors, dA = s dkernel B^T and dB = s A^T dkernel with s = alpha/rank,
  *  shaped as conv1d_weight_size reports. Either output may be NULL. With
  *  CONV1D_BACKWARD_REGULARIZERS the kernel regularizer's gradient of each
- *  factor is added; with CONV1D_BACKWARD_ACCUMULATE the results are added. */
+ *  factor is added; with CONV1D_BACKWARD_ACCUMULATE the results are added.
+ *  LoRA needs the float32 dtype policy: setting lora_rank on another policy,
+ *  or another policy with lora_rank set, gives CONV1D_ERROR_UNSUPPORTED. */
 CONV1D_API conv1d_status conv1d_lora_gradients(const conv1d_layer* layer, const float* dkernel, size_t dkernel_len,
                                                float* da, size_t da_len, float* db, size_t db_len, uint32_t flags);
 
@@ -597,8 +705,10 @@ CONV1D_API conv1d_status conv1d_lora_merge(conv1d_layer* layer);
  *  constraints with their arguments; lora_rank/lora_alpha). With a
  *  build_config the layer is built for its channel count, its weights drawn
  *  from the initializers. An unknown key, or a value Keras would refuse,
- *  fails with a message naming the key. Only float32 dtype policies are
- *  supported (CONV1D_ERROR_UNSUPPORTED otherwise). */
+ *  fails with a message naming the key. The dtype policy sets
+ *  CONV1D_PARAM_DTYPE: "float32", "float64", "bfloat16" and "mixed_bfloat16"
+ *  are computed; other Keras policies ("mixed_float16", ...) give
+ *  CONV1D_ERROR_UNSUPPORTED. */
 CONV1D_API conv1d_status conv1d_create_from_config(const char* json, conv1d_layer** out);
 
 /** The layer's get_config() as Keras 3.15 writes it (key order included),
@@ -648,8 +758,9 @@ CONV1D_API conv1d_isa conv1d_cpu_isa(void);
  *  filters, or another shape than the built layer's, gives
  *  CONV1D_ERROR_LENGTH_MISMATCH naming both shapes; a file without a bias
  *  for a layer with use_bias=1, or with one for use_bias=0, gives
- *  CONV1D_ERROR_INVALID_VALUE. float32, float64 (rounded to float32),
- *  float16 and Keras' bfloat16 datasets are read; other dtypes give
+ *  CONV1D_ERROR_INVALID_VALUE. float32, float64 (rounded to float32, but
+ *  kept exactly by a float64 layer), float16 and Keras' bfloat16 datasets are read
+ *  (and converted to the layer's variable dtype); other dtypes give
  *  CONV1D_ERROR_UNSUPPORTED. With LoRA on (or lora_rank set before the
  *  build), the kernel is replaced and both LoRA factors are zeroed, as in
  *  Keras: the file holds the merged kernel.
@@ -667,7 +778,8 @@ CONV1D_API conv1d_status conv1d_load_weights_keras(conv1d_layer* layer, const ch
  *  `'<f8'`, ...), and have the weight's Keras shape: kernel
  *  (kernel_size, in_channels/groups, filters), bias (filters,), LoRA A
  *  (kernel_size, in_channels/groups, lora_rank), LoRA B (lora_rank, filters).
- *  float64 values are rounded to float32.
+ *  float64 values are rounded to float32, except into a float64 layer,
+ *  which keeps them exactly.
  *
  *  Loading the kernel into an unbuilt layer builds it, as conv1d_build would
  *  with in_channels taken from the shape (so the bias comes from the bias
@@ -693,8 +805,9 @@ CONV1D_API conv1d_status conv1d_save_npy(const conv1d_layer* layer, conv1d_weigh
 /** Opaque handle of a stream: stateful, chunk-by-chunk inference on a built
  *  layer (added in 1.2; docs/streaming.md has the details).
  *
- *  A stream runs a layer with padding 'causal' or 'valid' over sequences
- *  that arrive a few frames at a time, as a real-time WaveNet or TCN does.
+ *  A stream runs a layer with padding 'causal' or 'valid' (and the float32
+ *  dtype policy) over sequences that arrive a few frames at a time, as a
+ *  real-time WaveNet or TCN does.
  *  With H = (kernel_size - 1) * dilation_rate, it keeps the last H input
  *  frames of each sequence and the number of frames seen, so each chunk, of
  *  any length, yields exactly the outputs it completes and nothing is
@@ -741,15 +854,16 @@ typedef struct conv1d_stream conv1d_stream;
 
 /** Creates a stream for `batch` sequences on a built layer, starting with
  *  no frames seen.
- *  @param layer a built layer with padding 'causal' or 'valid'; it must
- *               outlive the stream
+ *  @param layer a built layer with padding 'causal' or 'valid' and the
+ *               float32 dtype policy; it must outlive the stream
  *  @param batch number of sequences fed side by side, > 0
  *  @param out   receives the stream; untouched on failure
  *  @return CONV1D_OK; CONV1D_ERROR_NULL_POINTER (layer or out NULL),
  *          CONV1D_ERROR_NOT_BUILT, CONV1D_ERROR_INVALID_SIZE (batch <= 0),
  *          CONV1D_ERROR_SIZE_OVERFLOW, CONV1D_ERROR_UNSUPPORTED (padding
- *          'same', whose outputs need later frames; or softmax, log_softmax,
- *          glu or sparsemax with channels_first, which act over time),
+ *          'same', whose outputs need later frames; softmax, log_softmax,
+ *          glu or sparsemax with channels_first, which act over time; or a
+ *          dtype policy other than "float32"),
  *          CONV1D_ERROR_INVALID_VALUE ('glu' with odd filters) or
  *          CONV1D_ERROR_OUT_OF_MEMORY */
 CONV1D_API conv1d_status conv1d_stream_create(const conv1d_layer* layer, int64_t batch, conv1d_stream** out);

@@ -274,6 +274,13 @@ enum class Activation : int32_t {
   sparsemax = CONV1D_ACTIVATION_SPARSEMAX             ///< "sparsemax" over the output's last axis
 };
 
+/** @brief Element types of tensors and weights (conv1d_dtype). */
+enum class DType : int32_t {
+  float32 = CONV1D_DTYPE_FLOAT32,   ///< "float32": float
+  float64 = CONV1D_DTYPE_FLOAT64,   ///< "float64": double
+  bfloat16 = CONV1D_DTYPE_BFLOAT16  ///< "bfloat16": uint16_t holding the upper 16 bits of a float
+};
+
 /** @brief Lengths in floats of a built layer's kernel and bias (conv1d_weight_sizes). */
 struct WeightSizes {
   size_t kernel = 0;  ///< kernel_size * in_channels/groups * filters
@@ -284,6 +291,12 @@ struct WeightSizes {
 struct Weights {
   std::vector<float> kernel;  ///< (kernel_size, in_channels/groups, filters), row-major
   std::vector<float> bias;    ///< (filters,), empty without use_bias
+};
+
+/** @brief A copy of a layer's weights in Keras layout, as double (conv1d_get_weights_ex). */
+struct Weights64 {
+  std::vector<double> kernel;  ///< (kernel_size, in_channels/groups, filters), row-major
+  std::vector<double> bias;    ///< (filters,), empty without use_bias
 };
 
 /** @brief An output shape for an input of (batch, steps) (conv1d_output_shape). */
@@ -422,6 +435,18 @@ inline std::string activation_name(Activation activation) {
 inline std::string algorithm_name(Algorithm algorithm) {
   const char* name = conv1d_algorithm_name(static_cast<conv1d_algorithm>(algorithm));
   if (!name) throw Error(CONV1D_ERROR_INVALID_VALUE, "unknown algorithm value " + std::to_string(int(algorithm)));
+  return name;
+}
+
+/**
+ * @brief The name of a data type.
+ * @param dtype a DType
+ * @return "float32", "float64" or "bfloat16"
+ * @throws Error with CONV1D_ERROR_INVALID_VALUE for a value the library does not know
+ */
+inline std::string dtype_name(DType dtype) {
+  const char* name = conv1d_dtype_name(static_cast<conv1d_dtype>(dtype));
+  if (!name) throw Error(CONV1D_ERROR_INVALID_VALUE, "unknown dtype value " + std::to_string(int(dtype)));
   return name;
 }
 
@@ -713,6 +738,25 @@ class Layer {
   /** @brief [name] @param value non-empty, without '/' @return this layer */
   Layer& set_name(const std::string& value) { return set_string(CONV1D_PARAM_NAME, value); }
 
+  /** @brief [dtype] the Keras dtype policy's name. @return "float32", "float64", "bfloat16" or "mixed_bfloat16" */
+  std::string dtype() const { return get_string(CONV1D_PARAM_DTYPE); }
+  /**
+   * @brief [dtype] sets the Keras dtype policy by name; fixed after build.
+   * @param policy "float32", "float64", "bfloat16" or "mixed_bfloat16"
+   * @return this layer
+   */
+  Layer& set_dtype(const std::string& policy) { return set_string(CONV1D_PARAM_DTYPE, policy); }
+  /**
+   * @brief [dtype] sets the plain policy of a dtype ("float32", "float64" or "bfloat16"); fixed after build.
+   * @param dtype the dtype that variables and compute both use
+   * @return this layer
+   */
+  Layer& set_dtype(DType dtype) { return set_int(CONV1D_PARAM_DTYPE, static_cast<int64_t>(dtype)); }
+  /** @brief The dtype the layer computes in (bfloat16 for "mixed_bfloat16"). @return the compute dtype */
+  DType compute_dtype() const { return static_cast<DType>(get_int(CONV1D_PARAM_DTYPE)); }
+  /** @brief The dtype the kernel and bias are stored in (float32 for "mixed_bfloat16"). @return the variable dtype */
+  DType variable_dtype() const { return static_cast<DType>(get_int(CONV1D_PARAM_VARIABLE_DTYPE)); }
+
   /** @} */
 
   /** @name Weights
@@ -777,6 +821,50 @@ class Layer {
    * @return this layer
    */
   Layer& set_weights(const Weights& weights) { return set_weights(weights.kernel, weights.bias); }
+
+  /**
+   * @brief Sets the weights from double values (conv1d_set_weights_ex): exact into a float64
+   *        layer, rounded to nearest even into float32 or bfloat16 variables.
+   * @param kernel exactly kernel_size * in_channels/groups * filters values
+   * @param bias   exactly filters values with use_bias, empty without
+   * @return this layer
+   */
+  Layer& set_weights(Span<const double> kernel, Span<const double> bias = {}) {
+    const double* bias_data = bias.empty() ? nullptr : bias.data();
+    detail::check(
+        conv1d_set_weights_ex(handle_, CONV1D_DTYPE_FLOAT64, kernel.data(), kernel.size(), bias_data, bias.size()));
+    return *this;
+  }
+
+  /**
+   * @brief set_weights from a Weights64 value, such as one weights64() returned.
+   * @param weights kernel and bias
+   * @return this layer
+   */
+  Layer& set_weights(const Weights64& weights) {
+    return set_weights(Span<const double>(weights.kernel), Span<const double>(weights.bias));
+  }
+
+  /** @brief A copy of the weights as double (a float64 layer's exact variables). @return kernel and bias */
+  Weights64 weights64() const {
+    const WeightSizes sizes = weight_sizes();
+    Weights64 w;
+    w.kernel.resize(sizes.kernel);
+    w.bias.resize(sizes.bias);
+    get_weights(Span<double>(w.kernel), Span<double>(w.bias));
+    return w;
+  }
+
+  /**
+   * @brief Copies the weights into caller buffers of double (conv1d_get_weights_ex).
+   * @param kernel at least weight_sizes().kernel values
+   * @param bias   at least weight_sizes().bias values, or empty to skip the bias
+   */
+  void get_weights(Span<double> kernel, Span<double> bias) const {
+    double* bias_data = bias.empty() ? nullptr : bias.data();
+    detail::check(
+        conv1d_get_weights_ex(handle_, CONV1D_DTYPE_FLOAT64, kernel.data(), kernel.size(), bias_data, bias.size()));
+  }
 
   /** @brief A copy of the weights in Keras layout. @return kernel and bias (empty without use_bias) */
   Weights weights() const {
@@ -866,6 +954,52 @@ class Layer {
     std::vector<float> y(output_shape(batch, steps).count);
     forward(x, batch, steps, channels, y);
     return y;
+  }
+
+  /**
+   * @brief Forward pass on double buffers (conv1d_forward_ex): x is cast to the layer's compute
+   *        dtype and the result cast back to double (exact for every policy).
+   * @param x        input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @param y        output, at least output_shape(batch, steps).count values; must not overlap x
+   */
+  void forward(Span<const double> x, int64_t batch, int64_t steps, int64_t channels, Span<double> y) const {
+    detail::check(conv1d_forward_ex(handle_, CONV1D_DTYPE_FLOAT64, x.data(), x.size(), batch, steps, channels,
+                                    CONV1D_DTYPE_FLOAT64, y.data(), y.size()));
+  }
+
+  /**
+   * @brief Forward pass on double buffers into a new vector.
+   * @param x        input, (batch, steps, channels) or (batch, channels, steps) per data_format
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @return the output, output_shape(batch, steps).count values
+   */
+  std::vector<double> forward(Span<const double> x, int64_t batch, int64_t steps, int64_t channels) const {
+    std::vector<double> y(output_shape(batch, steps).count);
+    forward(x, batch, steps, channels, Span<double>(y));
+    return y;
+  }
+
+  /**
+   * @brief Forward pass with any element types (conv1d_forward_ex); bfloat16 buffers hold uint16_t.
+   * @param x_dtype  element type of x
+   * @param x        input
+   * @param x_len    number of elements of x
+   * @param batch    batch size, > 0
+   * @param steps    input length, > 0
+   * @param channels input channels, equal to in_channels()
+   * @param y_dtype  element type of y
+   * @param y        output; must not overlap x
+   * @param y_len    number of elements of y, at least output_shape(batch, steps).count
+   */
+  void forward(DType x_dtype, const void* x, size_t x_len, int64_t batch, int64_t steps, int64_t channels,
+               DType y_dtype, void* y, size_t y_len) const {
+    detail::check(conv1d_forward_ex(handle_, static_cast<conv1d_dtype>(x_dtype), x, x_len, batch, steps, channels,
+                                    static_cast<conv1d_dtype>(y_dtype), y, y_len));
   }
 
   /**

@@ -21,6 +21,11 @@ conv1d_isa detected_isa() {
   return isa;
 }
 
+bool cpu_has_avx512_bf16() {
+  static const bool has = detected_isa() == CONV1D_ISA_AVX512 && __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+
 const char* isa_name(conv1d_isa isa) {
   switch (isa) {
     case CONV1D_ISA_SCALAR:

@@ -120,7 +120,9 @@ bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p) {
   }
 }
 
-Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+namespace {
+
+Plan make_plan_f32(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
   if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     Plan plan;
     plan.algorithm = CONV1D_ALGORITHM_REFERENCE;
@@ -157,10 +159,108 @@ Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* p
   return plan;
 }
 
+std::vector<Plan> candidate_plans_f32(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
+                                      conv1d_isa packed_isa) {
+  std::vector<Plan> plans{direct_plan(p, e, packed, packed_isa)};
+  if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan(p, e));
+  return plans;
+}
+
+// float64: the portable direct loops, dgemm, or the reference; no packing.
+Plan direct_plan_f64(const ConvProblem& p) {
+  Plan plan;
+  plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+  plan.kernel = p.cg() == 1 && p.fg() == 1 && !p.channels_first ? "direct/scalar-f64/depthwise" : "direct/scalar-f64";
+  plan.dtype = CONV1D_DTYPE_FLOAT64;
+  return plan;
+}
+
+Plan gemm_plan_f64(const ConvProblem& p, const ExecConfig& e) {
+  Plan plan = gemm_plan(p, e);
+  plan.kernel = "gemm/openblas-f64";
+  plan.dtype = CONV1D_DTYPE_FLOAT64;
+  return plan;
+}
+
+Plan make_plan_f64(const ConvProblem& p, const ExecConfig& e) {
+  if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+    Plan plan;
+    plan.algorithm = CONV1D_ALGORITHM_REFERENCE;
+    plan.kernel = "reference-f64";
+    plan.reason = "forced reference";
+    plan.dtype = CONV1D_DTYPE_FLOAT64;
+    return plan;
+  }
+  if (e.algorithm == CONV1D_ALGORITHM_DIRECT) {
+    Plan plan = direct_plan_f64(p);
+    plan.reason = "forced direct";
+    return plan;
+  }
+  const bool gemm_ok = algorithm_supports(CONV1D_ALGORITHM_GEMM, p);
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM && gemm_ok) {
+    Plan plan = gemm_plan_f64(p, e);
+    plan.reason = "forced gemm";
+    return plan;
+  }
+  // AUTO. The portable loops run at SSE2 width; OpenBLAS' dgemm kernel runs
+  // at AVX2 FMA width, so it wins from 2 channels x 2 filters per group up
+  // (measured: 2.5x at 4 x 4, 7x at 128 x 128, single-threaded). With one
+  // channel and one filter per group the GEMMs are 1 x 1 and the depthwise
+  // loop, vectorised over channels, wins.
+  Plan plan;
+  if (gemm_ok && !(p.cg() == 1 && p.fg() == 1)) {
+    plan = gemm_plan_f64(p, e);
+    plan.reason = "auto: float64; dgemm for a per-group reduction of " + std::to_string(p.cg()) + " x " +
+                  std::to_string(p.fg()) + " filters";
+  } else {
+    plan = direct_plan_f64(p);
+    plan.reason = gemm_ok ? "auto: float64; one channel and filter per group: direct loops"
+                          : "auto: float64; dgemm cannot run this shape";
+  }
+  if (e.algorithm == CONV1D_ALGORITHM_GEMM) plan.reason = "forced gemm cannot run this shape; " + plan.reason;
+  return plan;
+}
+
+// bfloat16 through the float32 kernels: the same choice as float32, named
+// for the dtype; or the native kernel when the layer has one for p.
+Plan make_plan_bf16(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  const NativeBf16Kernels* native = e.native_bf16;
+  if (native && native->isa <= e.max_isa && native->supports(p) &&
+      (e.algorithm == CONV1D_ALGORITHM_AUTO || e.algorithm == CONV1D_ALGORITHM_DIRECT)) {
+    Plan plan;
+    plan.algorithm = CONV1D_ALGORITHM_DIRECT;
+    plan.isa = native->isa;
+    plan.kernel = native->name;
+    plan.dtype = CONV1D_DTYPE_BFLOAT16;
+    plan.native_bf16 = true;
+    plan.threads = useful_threads(p, e.threads, INT32_MAX);  // bounded again by the task count at run time
+    plan.reason = e.algorithm == CONV1D_ALGORITHM_DIRECT ? "forced direct; native bf16 kernel"
+                                                         : "auto: native bf16 kernel for this layout";
+    return plan;
+  }
+  Plan plan = make_plan_f32(p, e, packed, packed_isa);
+  plan.kernel += "-bf16";
+  plan.dtype = CONV1D_DTYPE_BFLOAT16;
+  return plan;
+}
+
+}  // namespace
+
+Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa) {
+  switch (e.dtype) {
+    case CONV1D_DTYPE_FLOAT64:
+      return make_plan_f64(p, e);
+    case CONV1D_DTYPE_BFLOAT16:
+      return make_plan_bf16(p, e, packed, packed_isa);
+    default:
+      return make_plan_f32(p, e, packed, packed_isa);
+  }
+}
+
 int plan_threads(const Plan& plan, const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed) {
   switch (plan.algorithm) {
     case CONV1D_ALGORITHM_DIRECT:
-      if (plan.isa == CONV1D_ISA_SCALAR || !packed) return 1;
+      if (plan.isa == CONV1D_ISA_SCALAR || !packed || plan.dtype != CONV1D_DTYPE_FLOAT32) return 1;
       return useful_threads(p, e.threads, simd_tasks(kernels_for(plan.isa), p, *packed));
     case CONV1D_ALGORITHM_GEMM:
       return useful_threads(p, e.threads, gemm_tasks(p));
@@ -171,9 +271,58 @@ int plan_threads(const Plan& plan, const ConvProblem& p, const ExecConfig& e, co
 
 std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed,
                                   conv1d_isa packed_isa) {
-  std::vector<Plan> plans{direct_plan(p, e, packed, packed_isa)};
-  if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan(p, e));
+  if (e.dtype == CONV1D_DTYPE_FLOAT64) {
+    std::vector<Plan> plans{direct_plan_f64(p)};
+    if (algorithm_supports(CONV1D_ALGORITHM_GEMM, p)) plans.push_back(gemm_plan_f64(p, e));
+    return plans;
+  }
+  std::vector<Plan> plans = candidate_plans_f32(p, e, packed, packed_isa);
+  if (e.dtype == CONV1D_DTYPE_BFLOAT16) {
+    for (Plan& plan : plans) plan.kernel += "-bf16", plan.dtype = CONV1D_DTYPE_BFLOAT16;
+    // The native kernel reads bf16 x, which find mode's timing (on the widened
+    // float32 copy) cannot feed; it is planned by the cost model only.
+  }
   return plans;
+}
+
+namespace {
+const NativeBf16Kernels kAvx512Bf16 = {
+    "direct/avx512bf16/nwc", CONV1D_ISA_AVX512, bf16_kernel_supports, pack_bf16, bf16_tasks, conv_bf16_avx512};
+}  // namespace
+
+const NativeBf16Kernels* native_bf16_kernels(conv1d_isa max_isa) {
+  return max_isa >= CONV1D_ISA_AVX512 && cpu_has_avx512_bf16() ? &kAvx512Bf16 : nullptr;
+}
+
+bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y,
+                         bool y_bf16, conv1d_activation act) {
+  const NativeBf16Kernels* k = native_bf16_kernels(plan.isa);
+  if (!k) fail(CONV1D_ERROR_INTERNAL, "execute_native_bf16: no native bf16 kernel for plan " + plan.kernel);
+  const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
+  const int64_t tasks = k->tasks(p, packed);
+  const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(plan.threads, tasks)));
+  parallel_for(tasks, threads, [&](int64_t begin, int64_t end) { k->run(p, packed, x, y, y_bf16, fused, begin, end); });
+  return fused == act;
+}
+
+void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias, double* y) {
+  switch (plan.algorithm) {
+    case CONV1D_ALGORITHM_REFERENCE:
+      conv_reference(p, x, w, bias, y);
+      return;
+    case CONV1D_ALGORITHM_DIRECT:
+      conv_direct(p, x, w, bias, y);
+      return;
+    case CONV1D_ALGORITHM_GEMM: {
+      // Doubles in the float scratch slot: twice the floats.
+      double* ws = reinterpret_cast<double*>(thread_scratch(0, 2 * gemm_workspace_floats(p, plan.threads)));
+      if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+      conv_gemm(p, x, w, bias, y, ws, plan.threads);
+      return;
+    }
+    default:
+      fail(CONV1D_ERROR_INTERNAL, "execute: bad algorithm " + std::to_string(static_cast<int>(plan.algorithm)));
+  }
 }
 
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
@@ -241,31 +390,73 @@ namespace {
 // i + pad_left - j*d, which is the forward's t + j'*d - pad' with
 // j' = k-1-j and pad' = (k-1)*d - pad_left (never negative). So the SIMD
 // forward kernels compute it.
-ConvProblem transposed_problem(const ConvProblem& p) {
-  ConvProblem q = p;
-  q.in_steps = p.out_steps;
-  q.out_steps = p.in_steps;
-  q.in_channels = p.filters;
-  q.filters = p.in_channels;
-  q.pad_left = (p.kernel - 1) * p.dilation - p.pad_left;
-  return q;
+//
+// With stride s > 1 (Keras then has d = 1) the rows of dx split into s
+// phases: row i with u = i + pad_left = q*s + r only meets taps j = r + m*s
+// and dz rows t = q - m. Per phase r that is again a stride-1 forward
+// convolution of dz, with the k_r = ceil((k - r) / s) taps of the phase
+// flipped and transposed, whose output rows are the q of the phase; a
+// scatter puts them in dx. The phase's forward starts at q_start <= the
+// first q the phase needs so that its left pad stays non-negative (causal
+// padding can put the first needed q past k_r - 1); rows before that first
+// q are computed and dropped.
+struct DataPhase {
+  int64_t r = 0;        // u mod s of the phase's dx rows
+  int64_t taps = 0;     // k_r; 0 when the phase meets no tap (its dx rows are 0)
+  int64_t q_first = 0;  // first q whose dx row exists (i >= 0)
+  int64_t q_start = 0;  // first q the phase's forward computes
+  int64_t rows = 0;     // rows the forward computes (from q_start)
+  ConvProblem q;        // the phase's forward problem
+};
+
+std::vector<DataPhase> data_phases(const ConvProblem& p) {
+  std::vector<DataPhase> phases;
+  const int64_t s = p.stride, k = p.kernel, d = p.dilation, L = p.in_steps, pad = p.pad_left;
+  for (int64_t r = 0; r < s; ++r) {
+    DataPhase ph;
+    ph.r = r;
+    ph.taps = r < k ? (k - r + s - 1) / s : 0;
+    ph.q_first = pad >= r ? (pad - r + s - 1) / s : 0;
+    const int64_t q_last = (pad + L - 1 - r) >= 0 ? (pad + L - 1 - r) / s : -1;
+    if (q_last < ph.q_first) continue;  // no dx row in this phase (L < s)
+    const int64_t taps = std::max<int64_t>(ph.taps, 1);
+    ph.q_start = std::min(ph.q_first, (taps - 1) * d);
+    ph.rows = q_last - ph.q_start + 1;
+    ConvProblem& q = ph.q;
+    q = p;
+    q.stride = 1;
+    q.kernel = taps;
+    q.in_steps = p.out_steps;
+    q.out_steps = ph.rows;
+    q.in_channels = p.filters;
+    q.filters = p.in_channels;
+    q.pad_left = (taps - 1) * d - ph.q_start;  // >= 0 by the choice of q_start
+    phases.push_back(ph);
+  }
+  return phases;
 }
 
-// W'[j', fl, g*Cg + c] = W[k-1-j', c, g*Fg + fl], in Keras layout for q.
-std::vector<float> transposed_kernel(const ConvProblem& p, const float* w) {
-  const int64_t k = p.kernel, C = p.in_channels, F = p.filters, cg = p.cg(), fg = p.fg();
-  std::vector<float> wt(static_cast<size_t>(k * cg * F));
-  for (int64_t j = 0; j < k; ++j)
+// The phase's kernel in Keras layout for its forward problem:
+// W'[m', fl, g*Cg + c] = W[r + (k_r-1-m')*s, c, g*Fg + fl] (zero when the
+// phase has no tap); dilation stays the problem's (stride 1 only).
+std::vector<float> phase_kernel(const ConvProblem& p, const DataPhase& ph, const float* w) {
+  const int64_t C = p.in_channels, F = p.filters, cg = p.cg(), fg = p.fg(), kq = ph.q.kernel;
+  std::vector<float> wt(static_cast<size_t>(kq * fg * C), 0.0f);
+  for (int64_t m = 0; m < ph.taps; ++m) {
+    const int64_t j = ph.r + (ph.taps - 1 - m) * p.stride;
     for (int64_t g = 0; g < p.groups; ++g)
       for (int64_t fl = 0; fl < fg; ++fl)
-        for (int64_t c = 0; c < cg; ++c)
-          wt[((k - 1 - j) * fg + fl) * C + g * cg + c] = w[(j * cg + c) * F + g * fg + fl];
+        for (int64_t c = 0; c < cg; ++c) wt[(m * fg + fl) * C + g * cg + c] = w[(j * cg + c) * F + g * fg + fl];
+  }
   return wt;
 }
 
 bool transposed_forward_ok(const ConvProblem& p, const ExecConfig& e) {
+  if (e.max_isa < CONV1D_ISA_AVX2 || (p.stride > 1 && p.dilation > 1)) return false;
   PackKind kind;
-  return p.stride == 1 && e.max_isa >= CONV1D_ISA_AVX2 && simd_pack_kind(transposed_problem(p), &kind);
+  for (const DataPhase& ph : data_phases(p))
+    if (!simd_pack_kind(ph.q, &kind)) return false;
+  return true;
 }
 
 Plan loops_plan(const ConvProblem& p, const ExecConfig& e, const char* what) {
@@ -305,15 +496,18 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // filters): worth it from a vector's width per group, or depthwise.
   const bool wide = p.cg() >= 16 || is_depthwise1(p);
   if (!forced_gemm && transposed_forward_ok(p, e) && (wide || forced_direct)) {
-    const ConvProblem q = transposed_problem(p);
-    PackKind kind;
-    simd_pack_kind(q, &kind);
+    const std::vector<DataPhase> phases = data_phases(p);
+    PackKind kind = PackKind::kNwc;
+    if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
     bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.data.isa = e.max_isa;
-    bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) + "/transposed";
+    bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) +
+                     (p.stride == 1 ? "/transposed" : "/transposed-phases");
     // An upper bound: the kernel's task count is known once the weights are packed.
-    bp.data.threads = useful_threads(q, e.threads, INT32_MAX);
-    bp.data.reason = "stride 1: the forward SIMD kernels on dz with the kernel flipped and transposed";
+    bp.data.threads = phases.empty() ? 1 : useful_threads(phases.front().q, e.threads, INT32_MAX);
+    bp.data.reason = p.stride == 1 ? "stride 1: the forward SIMD kernels on dz with the kernel flipped and transposed"
+                                   : "strided: per output phase, the forward SIMD kernels on dz with the phase's taps "
+                                     "flipped and transposed, then a scatter";
   } else if (!forced_gemm && !forced_direct && gemm_ok && !is_depthwise1(p) && p.cg() < 16) {
     bp.data = backward_gemm_plan(p, e, "data-folded");
     bp.data.threads = useful_threads(p, e.threads, p.batch * ((p.in_steps + 1023) / 1024));
@@ -325,8 +519,16 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data = loops_plan(p, e, "data");
     bp.data.reason = forced_direct ? "forced direct" : "direct loops for small groups";
   }
-  // Weights.
-  if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
+  // Weights. channels_first at stride 1 has x and dz contiguous along time:
+  // GEMMs read them in place, where the register tiles need both transposed.
+  const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups;
+  if (ncw_gemm && (forced_gemm || !forced_direct)) {
+    bp.weights = backward_gemm_plan(p, e, "weights-ncw");
+    const int64_t block = backward_weights_ncw_block(p);
+    bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
+    bp.weights.reason = forced_gemm ? "forced gemm; channels_first: GEMMs on x and dz in place"
+                                    : "channels_first, stride 1: GEMMs per (item, tap) on x and dz in place";
+  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.weights.isa = e.max_isa;
     bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
@@ -346,13 +548,54 @@ bool backward_uses_transposed(const BackwardPlan& plan) {
   return plan.data.kernel.find("/transposed") != std::string::npos;
 }
 
-PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w) {
-  const std::vector<float> wt = transposed_kernel(p, w);
-  return pack_for(transposed_problem(p), isa, wt.data(), nullptr);
+TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w) {
+  TransposedWeights out;
+  for (const DataPhase& ph : data_phases(p)) {
+    const std::vector<float> wt = phase_kernel(p, ph, w);
+    out.phases.push_back(pack_for(ph.q, isa, wt.data(), nullptr));
+  }
+  return out;
 }
 
+namespace {
+
+// dx of a strided convolution from its phases (data_phases): each phase's
+// forward into `rows`, then its rows into dx; rows no phase reaches are 0.
+void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector<DataPhase>& phases,
+                  const TransposedWeights& packed, const float* dz, float* rows, float* dx) {
+  const int64_t N = p.batch, L = p.in_steps, C = p.in_channels, s = p.stride, pad = p.pad_left;
+  std::memset(dx, 0, static_cast<size_t>(N * L * C) * sizeof(float));
+  if (packed.phases.size() != phases.size())
+    fail(CONV1D_ERROR_INTERNAL, "execute_backward: the packed phases do not match the problem");
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const DataPhase& ph = phases[i];
+    if (ph.taps == 0) continue;
+    Plan fp = data_plan;
+    fp.threads = useful_threads(ph.q, fp.threads, simd_tasks(kernels_for(fp.isa), ph.q, packed.phases[i]));
+    execute(fp, ph.q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, rows);
+    const int64_t skip = ph.q_first - ph.q_start;
+    const int64_t i0 = ph.q_first * s + ph.r - pad;  // dx row of the phase's first kept row
+    const int64_t kept = ph.rows - skip;
+    for (int64_t n = 0; n < N; ++n) {
+      if (p.channels_first) {
+        for (int64_t c = 0; c < C; ++c) {
+          const float* src = rows + (n * C + c) * ph.rows + skip;
+          float* dst = dx + (n * C + c) * L + i0;
+          for (int64_t t = 0; t < kept; ++t) dst[t * s] = src[t];
+        }
+      } else {
+        for (int64_t t = 0; t < kept; ++t)
+          std::memcpy(dx + (n * L + i0 + t * s) * C, rows + (n * ph.rows + skip + t) * C,
+                      static_cast<size_t>(C) * sizeof(float));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
-                      const float* dz, float* dx, float* dw, const PackedWeights* transposed) {
+                      const float* dz, float* dx, float* dw, const TransposedWeights* transposed) {
   if (plan.data.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     if (dx) backward_data_reference(p_in, dz, w, dx);
     if (dw) backward_weights_reference(p_in, x, dz, dw);
@@ -362,9 +605,10 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
   const bool data_folded = data_nwc && plan.data.kernel.find("/data-folded") != std::string::npos;
   const bool data_gemm = data_nwc && !data_folded && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
-  const bool weights_gemm = dw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
+  const bool weights_ncw = dw && plan.weights.kernel.find("/weights-ncw") != std::string::npos;
+  const bool weights_gemm = dw && !weights_ncw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
   const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
-  const bool need_nwc = data_nwc || dw;
+  const bool need_nwc = data_nwc || (dw && !weights_ncw);
   const bool first = p_in.channels_first;
   ConvProblem p = p_in;
   p.channels_first = false;
@@ -374,22 +618,40 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
   // Per-thread scratch, reused across calls (slot 3).
   ScratchSplit scratch(3);
-  const size_t xt_i = scratch.want(first && dw ? x_count : 0), dzt_i = scratch.want(first && need_nwc ? z_count : 0),
+  const size_t xt_i = scratch.want(first && dw && !weights_ncw ? x_count : 0),
+               dzt_i = scratch.want(first && need_nwc ? z_count : 0),
                dxt_i = scratch.want(first && data_nwc ? x_count : 0);
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
   const size_t fold_i = scratch.want(data_folded ? backward_data_folded_floats(p, plan.data.threads) : 0);
+  // Strided transposed dx: each phase's rows before the scatter.
+  std::vector<DataPhase> phases;
+  size_t phase_floats = 0;
+  if (data_fwd && p.stride > 1) {
+    phases = data_phases(p_in);
+    for (const DataPhase& ph : phases)
+      phase_floats = std::max(phase_floats, static_cast<size_t>(p.batch * ph.rows * p.in_channels));
+  }
+  const size_t phase_i = scratch.want(phase_floats);
   scratch.allocate();
   float* xt = scratch.get(xt_i);
   float* dzt = scratch.get(dzt_i);
   float* dxt = scratch.get(dxt_i);
   if (data_fwd) {
     if (!transposed) fail(CONV1D_ERROR_INTERNAL, "execute_backward: the transposed plan needs its packed kernel");
-    const ConvProblem q = transposed_problem(p_in);
-    Plan fp = plan.data;
-    fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, *transposed));
-    // With packed weights the SIMD path never reads the unpacked kernel.
-    execute(fp, q, dz, nullptr, nullptr, transposed, CONV1D_ACTIVATION_LINEAR, dx);
+    if (p.stride == 1) {
+      const ConvProblem q = data_phases(p_in).front().q;
+      Plan fp = plan.data;
+      fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, transposed->phases.front()));
+      // With packed weights the SIMD path never reads the unpacked kernel.
+      execute(fp, q, dz, nullptr, nullptr, &transposed->phases.front(), CONV1D_ACTIVATION_LINEAR, dx);
+    } else {
+      strided_data(plan.data, p_in, phases, *transposed, dz, scratch.get(phase_i), dx);
+    }
+  }
+  if (weights_ncw) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    backward_weights_ncw(p_in, x, dz, dw, plan.weights.threads);
   }
   if (!need_nwc) return;
   const float* dz_nwc = dz;
@@ -397,7 +659,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (first) {
     transpose_items(dz, dzt, p.batch, p.filters, p.out_steps);
     dz_nwc = dzt;
-    if (dw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
+    if (dw && !weights_ncw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
   }
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
@@ -416,7 +678,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(k.weight_tiles(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
-  } else if (dw && !weights_gemm) {
+  } else if (dw && !weights_gemm && !weights_ncw) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });

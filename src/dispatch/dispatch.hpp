@@ -4,9 +4,11 @@
 
 #include <conv1d/conv1d.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kernels/bf16.hpp"
 #include "kernels/packed.hpp"
 #include "kernels/problem.hpp"
 
@@ -15,6 +17,12 @@ namespace conv1d {
 // What the caller asks of dispatch.
 struct ExecConfig {
   conv1d_algorithm algorithm = CONV1D_ALGORITHM_AUTO;
+  // The layer's compute dtype. bfloat16 plans run the float32 kernels on
+  // bf16-rounded data (widened x, kernel rounded at install), unless a native
+  // bf16 kernel takes the shape; float64 plans run the double kernels.
+  conv1d_dtype dtype = CONV1D_DTYPE_FLOAT32;
+  // bfloat16 only: the native kernel table the layer packed its weights for, or null.
+  const struct NativeBf16Kernels* native_bf16 = nullptr;
   conv1d_isa max_isa = CONV1D_ISA_SCALAR;  // already capped by the CPU
   int threads = 1;                         // upper bound
 };
@@ -24,9 +32,33 @@ struct Plan {
   conv1d_algorithm algorithm = CONV1D_ALGORITHM_DIRECT;
   conv1d_isa isa = CONV1D_ISA_SCALAR;  // SIMD level of a direct plan
   int threads = 1;
-  std::string kernel;  // e.g. "direct/avx512/nwc", "gemm/openblas", "direct/scalar"
+  std::string kernel;  // e.g. "direct/avx512/nwc", "gemm/openblas", "direct/scalar", "gemm/openblas-f64"
   std::string reason;
+  conv1d_dtype dtype = CONV1D_DTYPE_FLOAT32;  // the compute dtype it was made for
+  bool native_bf16 = false;                   // runs a NativeBf16Kernels table (see below)
 };
+
+// ---- Native bfloat16 kernels: the hook -------------------------------------
+// A kernel that reads bf16 x directly and writes bf16 or float32 y, with
+// products accumulated in float32, the bias added in float32 and an
+// elementwise activation fused (axis-wise ones are applied by the layer
+// afterwards on float32 output). Its weights are packed once per layer by
+// `pack` from the bf16-rounded kernel (as float) and the bias. The work is a
+// list of `tasks(p, packed)` independent tasks, `run` does [begin, end).
+struct NativeBf16Kernels {
+  const char* name;  // the plan's kernel name, e.g. "direct/avx512bf16/nwc"
+  conv1d_isa isa;    // the instruction-set level it needs (CONV1D_MAX_ISA caps it)
+  bool (*supports)(const ConvProblem& p);
+  PackedBf16 (*pack)(const ConvProblem& p, const float* w, const float* bias);
+  int64_t (*tasks)(const ConvProblem& p, const PackedBf16& packed);
+  void (*run)(const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y, bool y_bf16,
+              conv1d_activation act, int64_t begin, int64_t end);
+};
+
+// The native bf16 kernel table this CPU can run at `max_isa` (AVX512_BF16
+// at the AVX-512 level), or null when there is none: then bf16 layers take
+// the portable path through the float32 kernels.
+const NativeBf16Kernels* native_bf16_kernels(conv1d_isa max_isa);
 
 // The packed layout the SIMD direct kernels want for p, if any: false when
 // only the portable kernel can run p (e.g. channels_first with strides > 1).
@@ -38,8 +70,8 @@ PackedWeights pack_for(const ConvProblem& p, conv1d_isa isa, const float* w, con
 // Whether `a` can run `p` at all (GEMM needs 32-bit BLAS sizes).
 bool algorithm_supports(conv1d_algorithm a, const ConvProblem& p);
 
-// Plans p: the forced algorithm when it can run p, else AUTO's cost-model
-// choice (never the reference). `packed` is the layer's packed weights for
+// Plans p for e.dtype: the forced algorithm when it can run p, else AUTO's
+// cost-model choice (never the reference). `packed` is the layer's packed weights for
 // `packed_isa`, or null when there are none.
 Plan make_plan(const ConvProblem& p, const ExecConfig& e, const PackedWeights* packed, conv1d_isa packed_isa);
 
@@ -58,6 +90,15 @@ std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, con
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
              const PackedWeights* packed, conv1d_activation act, float* y);
 
+// The float64 form, for plans made with dtype float64 (reference, portable
+// direct loops, dgemm); it never fuses the activation.
+void execute(const Plan& plan, const ConvProblem& p, const double* x, const double* w, const double* bias, double* y);
+
+// Runs a native_bf16 plan: x is bf16, y bf16 (y_bf16) or float32. Fuses
+// `act` when elementwise and returns whether it did, like execute.
+bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y,
+                         bool y_bf16, conv1d_activation act);
+
 // The backward pass: how dx (data) and dw (weights) are computed.
 struct BackwardPlan {
   Plan data;
@@ -70,10 +111,14 @@ struct BackwardPlan {
 BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
 
 // Whether plan's dx runs the forward kernels on the transposed problem, and
-// the packed kernel (flipped in time, transposed) it needs for p at `isa`.
-// The packing depends only on the layer's shape, so layers cache it.
+// the packed kernels (flipped in time, transposed) it needs for p at `isa`:
+// one for stride 1, one per output phase for stride s > 1. The packing
+// depends only on the layer's shape, so layers cache it.
 bool backward_uses_transposed(const BackwardPlan& plan);
-PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
+struct TransposedWeights {
+  std::vector<PackedWeights> phases;
+};
+TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
 
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
 // layout; either output may be null. `transposed` is pack_transposed's
@@ -81,6 +126,6 @@ PackedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float*
 // is allocated before any output is written. Bitwise the same for any thread
 // count.
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
-                      float* dx, float* dw, const PackedWeights* transposed);
+                      float* dx, float* dw, const TransposedWeights* transposed);
 
 }  // namespace conv1d

@@ -1,5 +1,5 @@
 // A weight read from or written to a file: its Keras shape and its values as
-// float32, row-major (C order).
+// float32 (and float64 when read from float64), row-major (C order).
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,10 @@ namespace conv1d {
 struct WeightArray {
   std::vector<int64_t> shape;
   std::vector<float> data;  // product(shape) values
-  std::string origin;       // where it was read, for messages: "layers/conv1d/vars/0 in 'm.keras'"
+  // The same values in double when the source was float64 (else empty), so
+  // float64 layers load them without rounding.
+  std::vector<double> data64;
+  std::string origin;  // where it was read, for messages: "layers/conv1d/vars/0 in 'm.keras'"
 };
 
 // "(3, 2, 4)", "(4,)" or "()": Python's spelling, as in Keras' messages.

@@ -327,6 +327,11 @@ WeightArray read_dataset(hid_t dset, const std::string& origin) {
     }
     if (rc >= 0)
       for (size_t i = 0; i < count; ++i) out.data[i] = bfloat16_to_float(bits[i]);
+  } else if (info.type_class == H5T_FLOAT && info.type_size == 8) {
+    // float64 is kept in double too, for float64 layers.
+    out.data64.resize(count);
+    rc = H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data64.data());
+    for (size_t i = 0; i < count; ++i) out.data[i] = static_cast<float>(out.data64[i]);
   } else if (info.type_class == H5T_FLOAT) {
     // HDF5 converts any float type to float32, rounding to nearest as a C
     // cast does (overflow gives inf, as numpy's astype).

@@ -188,6 +188,7 @@ WeightArray parse_npy(const unsigned char* bytes, size_t size, const std::string
   out.shape = shape;
   out.origin = name;
   out.data.resize(count);
+  if (item == 8) out.data64.resize(count);
   const unsigned char* p = bytes + data_off;
   for (size_t i = 0; i < count; ++i, p += item) {
     const uint64_t bits = big ? load_be(p, item) : load_le(p, item);
@@ -199,6 +200,7 @@ WeightArray parse_npy(const unsigned char* bytes, size_t size, const std::string
     } else {
       double d;
       std::memcpy(&d, &bits, 8);
+      out.data64[i] = d;
       out.data[i] = static_cast<float>(d);
     }
   }

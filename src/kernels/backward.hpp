@@ -32,6 +32,11 @@ std::size_t backward_gemm_workspace_floats(const ConvProblem& p, bool want_dx, b
 void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const float* w, float* dx, float* dw,
                    int threads, float* workspace);
 
+// dw for channels_first with stride 1 (x and dz read in place, no
+// transposes): one GEMM per (item, tap, group, block of channels) on
+// single-threaded OpenBLAS, tasks fixed as above; the block size in channels.
+int64_t backward_weights_ncw_block(const ConvProblem& p);
+void backward_weights_ncw(const ConvProblem& p, const float* x, const float* dz, float* dw, int threads);
 // dx as one GEMM per (group, block of dx rows) with the taps folded into its
 // columns, P = dZ W^T of (rows x k*Cg), then scattered into dx taps in order:
 // for few input channels per group, where per-tap GEMMs and the transposed

@@ -149,6 +149,41 @@ void backward_gemm(const ConvProblem& p, const float* x, const float* dz, const 
   }
 }
 
+// dW for channels_first at stride 1, on x and dz in place: per item n and
+// tap j, dW_j[c, f] += sum_t x[n, c, t + j*d - pad] * dz[n, f, t] over the t
+// whose input is inside the item, a GEMM of (Cg x T) rows of x by the
+// transpose of (Fg x T) rows of dz, both contiguous along t. Tasks are
+// (tap, group, block of channels); each sums its items in order.
+int64_t backward_weights_ncw_block(const ConvProblem& p) {
+  // Each block repacks dz's rows in OpenBLAS: few, large blocks, but two of
+  // them so that two threads share even a single tap.
+  return std::max<int64_t>(64, (p.cg() + 31) / 32 * 16);
+}
+
+void backward_weights_ncw(const ConvProblem& p, const float* x, const float* dz, float* dw, int threads) {
+  const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps;
+  const int64_t cg = p.cg(), fg = p.fg(), d = p.dilation, pad = p.pad_left;
+  const int64_t kChannelBlock = backward_weights_ncw_block(p);
+  const int64_t cblocks = (cg + kChannelBlock - 1) / kChannelBlock;
+  parallel_for(p.kernel * p.groups * cblocks, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t j = task / (p.groups * cblocks), g = task / cblocks % p.groups, cb = task % cblocks;
+      const int64_t c0 = g * cg + cb * kChannelBlock, nc = std::min(kChannelBlock, cg - cb * kChannelBlock);
+      float* out = dw + (j * cg + cb * kChannelBlock) * F + g * fg;
+      const int64_t shift = j * d - pad;  // input column of output t is t + shift
+      const int64_t t0 = std::max<int64_t>(0, -shift), t1 = std::min(Lo, L - shift);
+      if (t1 <= t0) {
+        for (int64_t c = 0; c < nc; ++c) std::fill(out + c * F, out + c * F + fg, 0.0f);
+        continue;
+      }
+      for (int64_t n = 0; n < p.batch; ++n)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i32(nc), i32(fg), i32(t1 - t0), 1.0f,
+                    x + (n * C + c0) * L + t0 + shift, i32(L), dz + (n * F + g * fg) * Lo + t0, i32(Lo),
+                    n == 0 ? 0.0f : 1.0f, out, i32(F));
+    }
+  });
+}
+
 }  // namespace conv1d
 
 namespace conv1d {

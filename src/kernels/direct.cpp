@@ -9,23 +9,24 @@
 namespace conv1d {
 namespace {
 
-void direct_nwc(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y) {
+template <class T>
+void direct_nwc(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y) {
   const int64_t C = p.in_channels, F = p.filters, cg = p.cg(), fg = p.fg();
   for (int64_t n = 0; n < p.batch; ++n) {
-    const float* xn = x + n * p.in_steps * C;
+    const T* xn = x + n * p.in_steps * C;
     for (int64_t t = 0; t < p.out_steps; ++t) {
-      float* __restrict yr = y + (n * p.out_steps + t) * F;
-      for (int64_t f = 0; f < F; ++f) yr[f] = bias ? bias[f] : 0.0f;
+      T* __restrict yr = y + (n * p.out_steps + t) * F;
+      for (int64_t f = 0; f < F; ++f) yr[f] = bias ? bias[f] : T(0);
       for (int64_t j = 0; j < p.kernel; ++j) {
         const int64_t pos = t * p.stride + j * p.dilation - p.pad_left;
         if (pos < 0 || pos >= p.in_steps) continue;
-        const float* xr = xn + pos * C;
-        const float* wj = w + j * cg * F;
+        const T* xr = xn + pos * C;
+        const T* wj = w + j * cg * F;
         for (int64_t g = 0; g < p.groups; ++g) {
-          float* __restrict yg = yr + g * fg;
+          T* __restrict yg = yr + g * fg;
           for (int64_t c = 0; c < cg; ++c) {
-            const float xv = xr[g * cg + c];
-            const float* __restrict wr = wj + c * F + g * fg;
+            const T xv = xr[g * cg + c];
+            const T* __restrict wr = wj + c * F + g * fg;
             for (int64_t f = 0; f < fg; ++f) yg[f] += xv * wr[f];
           }
         }
@@ -34,12 +35,36 @@ void direct_nwc(const ConvProblem& p, const float* x, const float* w, const floa
   }
 }
 
-void direct_ncw(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y) {
+// Depthwise channels_last (one channel and one filter per group): the loop
+// above would run its innermost loop over a single filter; this one runs
+// over the channels, which are contiguous in x, w and y. Same sums in the
+// same order (bias, then tap by tap).
+template <class T>
+void direct_depthwise_nwc(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t C = p.in_channels;
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const T* xn = x + n * p.in_steps * C;
+    for (int64_t t = 0; t < p.out_steps; ++t) {
+      T* __restrict yr = y + (n * p.out_steps + t) * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = bias ? bias[c] : T(0);
+      for (int64_t j = 0; j < p.kernel; ++j) {
+        const int64_t pos = t * p.stride + j * p.dilation - p.pad_left;
+        if (pos < 0 || pos >= p.in_steps) continue;
+        const T* __restrict xr = xn + pos * C;
+        const T* __restrict wj = w + j * C;
+        for (int64_t c = 0; c < C; ++c) yr[c] += xr[c] * wj[c];
+      }
+    }
+  }
+}
+
+template <class T>
+void direct_ncw(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y) {
   const int64_t L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg(), s = p.stride;
   for (int64_t n = 0; n < p.batch; ++n) {
     for (int64_t f = 0; f < p.filters; ++f) {
-      float* __restrict yr = y + (n * p.filters + f) * Lo;
-      std::fill(yr, yr + Lo, bias ? bias[f] : 0.0f);
+      T* __restrict yr = y + (n * p.filters + f) * Lo;
+      std::fill(yr, yr + Lo, bias ? bias[f] : T(0));
       const int64_t g = f / fg;
       for (int64_t j = 0; j < p.kernel; ++j) {
         // Output steps t whose input position t*s + off lies inside [0, L).
@@ -48,8 +73,8 @@ void direct_ncw(const ConvProblem& p, const float* x, const float* w, const floa
         const int64_t t1 = L - off <= 0 ? 0 : std::min(Lo, (L - off - 1) / s + 1);
         if (t0 >= t1) continue;
         for (int64_t c = 0; c < cg; ++c) {
-          const float wv = w[(j * cg + c) * p.filters + f];
-          const float* __restrict xr = x + (n * p.in_channels + g * cg + c) * L + off;
+          const T wv = w[(j * cg + c) * p.filters + f];
+          const T* __restrict xr = x + (n * p.in_channels + g * cg + c) * L + off;
           if (s == 1) {
             for (int64_t t = t0; t < t1; ++t) yr[t] += wv * xr[t];
           } else {
@@ -66,6 +91,15 @@ void direct_ncw(const ConvProblem& p, const float* x, const float* w, const floa
 void conv_direct(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y) {
   if (p.channels_first)
     direct_ncw(p, x, w, bias, y);
+  else
+    direct_nwc(p, x, w, bias, y);
+}
+
+void conv_direct(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y) {
+  if (p.channels_first)
+    direct_ncw(p, x, w, bias, y);
+  else if (p.cg() == 1 && p.fg() == 1)
+    direct_depthwise_nwc(p, x, w, bias, y);
   else
     direct_nwc(p, x, w, bias, y);
 }

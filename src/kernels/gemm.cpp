@@ -11,6 +11,7 @@
 // OpenBLAS runs single-threaded (its own threading changes its rounding);
 // tasks are spread over the pool, and since a task's calls never depend on
 // which thread runs it, the output is the same for any thread count.
+// float32 (sgemm) and float64 (dgemm) share the code.
 #include <cblas.h>
 
 #include <algorithm>
@@ -26,6 +27,14 @@ constexpr int64_t kRows = 256;  // output rows per task, a multiple of kGemmRowT
 static_assert(kRows % kGemmRowTile == 0, "tasks hold whole row tiles");
 
 int i32(int64_t v) { return static_cast<int>(v); }
+
+// C += A B, row-major, no transposes.
+void gemm_acc(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, ldc);
+}
+void gemm_acc(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc);
+}
 
 // Input rows a block of `rows` output rows reaches.
 int64_t block_span(const ConvProblem& p, int64_t rows) {
@@ -48,50 +57,49 @@ std::size_t slot_floats(const ConvProblem& p) {
                                   (p.channels_first ? rows : kGemmRowTile) * p.filters);
 }
 
-void run_task(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, int64_t task,
-              float* slot) {
+template <class T>
+void run_task(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y, int64_t task, T* slot) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
   const int64_t n = task / blocks_per_item(p), t0 = task % blocks_per_item(p) * kRows;
   const int64_t rows = std::min(kRows, Lo - t0);
   const int64_t tiles = (rows + kGemmRowTile - 1) / kGemmRowTile, span = block_span(p, tiles * kGemmRowTile);
-  const float* xn = x + n * L * C;
-  float* xp = slot;
+  const T* xn = x + n * L * C;
+  T* xp = slot;
   // Row r of xp is input step t0*s + r - pad_left, zero outside [0, L).
   for (int64_t r = 0; r < span; ++r) {
     const int64_t pos = t0 * p.stride + r - p.pad_left;
-    float* dst = xp + r * C;
+    T* dst = xp + r * C;
     if (pos < 0 || pos >= L) {
-      std::fill(dst, dst + C, 0.0f);
+      std::fill(dst, dst + C, T(0));
     } else if (p.channels_first) {
       for (int64_t c = 0; c < C; ++c) dst[c] = xn[c * L + pos];
     } else {
-      std::memcpy(dst, xn + pos * C, sizeof(float) * C);
+      std::memcpy(dst, xn + pos * C, sizeof(T) * C);
     }
   }
-  float* extra = slot + block_span(p, task_rows(p)) * C;
+  T* extra = slot + block_span(p, task_rows(p)) * C;
   for (int64_t q = 0; q < tiles; ++q) {
     const int64_t r0 = q * kGemmRowTile, valid = std::min(kGemmRowTile, rows - r0);
     // channels_first: rows (time, filters) in the slot, transposed below;
     // channels_last: straight into y, but a partial last tile in the slot.
-    float* out = p.channels_first ? extra + r0 * F : valid == kGemmRowTile ? y + (n * Lo + t0 + r0) * F : extra;
+    T* out = p.channels_first ? extra + r0 * F : valid == kGemmRowTile ? y + (n * Lo + t0 + r0) * F : extra;
     for (int64_t t = 0; t < kGemmRowTile; ++t) {
-      float* row = out + t * F;
+      T* row = out + t * F;
       if (bias)
-        std::memcpy(row, bias, sizeof(float) * F);
+        std::memcpy(row, bias, sizeof(T) * F);
       else
-        std::fill(row, row + F, 0.0f);
+        std::fill(row, row + F, T(0));
     }
-    const float* xq = xp + r0 * p.stride * C;
+    const T* xq = xp + r0 * p.stride * C;
     for (int64_t j = 0; j < p.kernel; ++j)
       for (int64_t g = 0; g < p.groups; ++g)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(kGemmRowTile), i32(fg), i32(cg), 1.0f,
-                    xq + j * p.dilation * C + g * cg, i32(p.stride * C), w + j * cg * F + g * fg, i32(F), 1.0f,
-                    out + g * fg, i32(F));
+        gemm_acc(i32(kGemmRowTile), i32(fg), i32(cg), xq + j * p.dilation * C + g * cg, i32(p.stride * C),
+                 w + j * cg * F + g * fg, i32(F), out + g * fg, i32(F));
     if (!p.channels_first && valid < kGemmRowTile)
-      std::memcpy(y + (n * Lo + t0 + r0) * F, out, sizeof(float) * static_cast<size_t>(valid * F));
+      std::memcpy(y + (n * Lo + t0 + r0) * F, out, sizeof(T) * static_cast<size_t>(valid * F));
   }
   if (p.channels_first) {
-    float* yn = y + n * F * Lo;
+    T* yn = y + n * F * Lo;
     for (int64_t t = 0; t < rows; ++t)
       for (int64_t f = 0; f < F; ++f) yn[f * Lo + t0 + t] = extra[t * F + f];
   }
@@ -105,8 +113,10 @@ std::size_t gemm_workspace_floats(const ConvProblem& p, int threads) {
 
 int64_t gemm_tasks(const ConvProblem& p) { return p.batch * blocks_per_item(p); }
 
-void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
-               int threads) {
+namespace {
+
+template <class T>
+void gemm_conv(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y, T* workspace, int threads) {
   const int64_t tasks = gemm_tasks(p);
   const int slots = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tasks)));
   const std::size_t per = slot_floats(p);
@@ -115,6 +125,18 @@ void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float
     for (int64_t k = begin; k < end; ++k)
       for (int64_t task = k; task < tasks; task += slots) run_task(p, x, w, bias, y, task, workspace + k * per);
   });
+}
+
+}  // namespace
+
+void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
+               int threads) {
+  gemm_conv(p, x, w, bias, y, workspace, threads);
+}
+
+void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y, double* workspace,
+               int threads) {
+  gemm_conv(p, x, w, bias, y, workspace, threads);
 }
 
 }  // namespace conv1d

@@ -3,18 +3,13 @@
 #include "kernels/packed.hpp"
 
 namespace conv1d {
-namespace {
 
-// Splits n units into the fewest blocks of at most max_units, balanced so
-// that no block is much smaller than the others.
 std::vector<int64_t> split_balanced(int64_t n, int max_units) {
   const int64_t blocks = (n + max_units - 1) / max_units;
   std::vector<int64_t> sizes;
   for (int64_t b = 0; b < blocks; ++b) sizes.push_back(n * (b + 1) / blocks - n * b / blocks);
   return sizes;
 }
-
-}  // namespace
 
 PackedWeights pack_weights(PackKind kind, const ConvProblem& p, const float* w, const float* bias, int lanes,
                            int max_units) {

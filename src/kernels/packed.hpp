@@ -39,6 +39,10 @@ struct PackedWeights {
   AlignedBuffer zero;  // a zero input row for padded taps, >= C rounded up to lanes
 };
 
+// Splits n units into the fewest blocks of at most max_units, balanced so
+// that no block is much smaller than the others.
+std::vector<int64_t> split_balanced(int64_t n, int max_units);
+
 // Packs Keras-layout w (k, Cg, F) and bias (F or null) for `lanes`-wide
 // vectors, with blocks of at most `max_units` units.
 PackedWeights pack_weights(PackKind kind, const ConvProblem& p, const float* w, const float* bias, int lanes,

@@ -32,18 +32,24 @@ struct ConvProblem {
 // where out-of-range input positions read as zero and g(f) = f / Fg.
 // They overwrite y completely and never allocate unless stated.
 
+// Each comes in float32 and float64; the float64 forms take and give double
+// throughout (float64 layers).
+
 // The oracle: naive loops with double accumulation.
 void conv_reference(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y);
+void conv_reference(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y);
 
-// Direct convolution (portable C++).
+// Direct convolution (portable C++). The float64 form has a loop of its own
+// for channels_last depthwise problems (one channel and filter per group).
 void conv_direct(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y);
+void conv_direct(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y);
 
-// Per-tap GEMMs on single-threaded OpenBLAS, in a fixed list of tasks
-// (blocks of output rows) spread over up to `threads` pool threads: the
-// output does not depend on the thread count. Needs `workspace` of
-// gemm_workspace_floats(p, threads) floats.
+// Per-tap GEMMs on single-threaded OpenBLAS (sgemm / dgemm), in a fixed list
+// of tasks (blocks of output rows) spread over up to `threads` pool threads:
+// the output does not depend on the thread count. Needs `workspace` of
+// gemm_workspace_floats(p, threads) elements (floats, or doubles for float64).
 //
-// SGEMM rounds an element differently depending on where it falls in the
+// GEMM rounds an element differently depending on where it falls in the
 // matrix it is given (its micro-kernel tiles and their remainders), so every
 // call covers exactly kGemmRowTile output rows, starting at a multiple of
 // kGemmRowTile (rows past out_steps are computed and dropped). An output row
@@ -55,6 +61,8 @@ constexpr int64_t kGemmRowTile = 128;
 std::size_t gemm_workspace_floats(const ConvProblem& p, int threads);
 int64_t gemm_tasks(const ConvProblem& p);
 void conv_gemm(const ConvProblem& p, const float* x, const float* w, const float* bias, float* y, float* workspace,
+               int threads);
+void conv_gemm(const ConvProblem& p, const double* x, const double* w, const double* bias, double* y, double* workspace,
                int threads);
 
 }  // namespace conv1d

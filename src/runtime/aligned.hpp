@@ -55,7 +55,8 @@ class AlignedBuffer {
 // Per-thread scratch that grows to the largest request and is reused, so the
 // hot path allocates only the first time a thread sees a larger shape.
 // Slots: 0 the forward GEMM path, 1 glu's pre-activation, 2 the layer's
-// backward buffers, 3 backward dispatch's transposes and staging.
+// backward buffers, 3 backward dispatch's transposes and staging, 4 and 5
+// the forward's dtype conversions of x and y (forward_ex, bfloat16 layers).
 float* thread_scratch(int slot, size_t floats);
 
 // Splits one scratch slot into 64-byte aligned pieces: ask for every size

@@ -3,6 +3,7 @@
 // NaN stays NaN (quieted, sign kept) instead of rounding into infinity.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,22 @@ inline bf16_t bf16_from_float(float f) {
   const uint32_t lsb = (bits >> 16) & 1u;
   bits += 0x7FFFu + lsb;  // carries into the exponent round up to the next binade or to infinity
   return static_cast<bf16_t>(bits >> 16);
+}
+
+// d rounded once to the nearest bfloat16 (ties to even). Going through a
+// float rounded to nearest could round twice; instead the float keeps the
+// truncated value with its last bit set when inexact ("round to odd"), which
+// float's 16 spare bits make exact for the second rounding.
+inline bf16_t bf16_from_double(double d) {
+  float f = static_cast<float>(d);
+  if (d == d && static_cast<double>(f) != d) {
+    if (std::fabs(static_cast<double>(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    bits |= 1u;
+    std::memcpy(&f, &bits, sizeof bits);
+  }
+  return bf16_from_float(f);
 }
 
 // f rounded to the nearest bfloat16, as a float.

@@ -16,7 +16,7 @@ process.env.KERAS_HOME = path.join(os.tmpdir(), `conv1d-node-tests-no-keras-home
 const conv1d = require('..');
 const reference = require('./reference');
 
-const { randoms, assertClose, expectError } = require('./helpers');
+const { randoms, assertClose, expectError, kerasConfig } = require('./helpers');
 
 test('reference: hand-worked cross-correlation and TensorFlow padding split', () => {
   const x = [1, 2, 3, 4, 5];
@@ -239,32 +239,7 @@ test('weights round trip in Keras layout', () => {
 });
 
 // keras.layers.Conv1D(32, 3, activation="relu").get_config() as JSON, Keras >= 3.15.
-const KERAS_CONFIG = {
-  name: 'conv1d',
-  trainable: true,
-  dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
-  filters: 32,
-  kernel_size: [3],
-  strides: [1],
-  padding: 'valid',
-  data_format: 'channels_last',
-  dilation_rate: [1],
-  groups: 1,
-  activation: 'relu',
-  use_bias: true,
-  kernel_initializer: {
-    module: 'keras.initializers',
-    class_name: 'GlorotUniform',
-    config: { seed: null, input_axes: null, output_axes: null },
-    registered_name: null,
-  },
-  bias_initializer: { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null },
-  kernel_regularizer: null,
-  bias_regularizer: null,
-  activity_regularizer: null,
-  kernel_constraint: null,
-  bias_constraint: null,
-};
+const KERAS_CONFIG = kerasConfig();
 
 test('getConfig is the Keras config, and fromConfig round-trips it', () => {
   const config = conv1d.Conv1D(32, 3, { activation: 'relu' }).getConfig();

@@ -20,7 +20,7 @@ process.env.KERAS_HOME = path.join(os.tmpdir(), `conv1d-node-tests-no-keras-home
 
 const conv1d = require('..');
 const reference = require('./reference');
-const { randoms, assertClose, expectError } = require('./helpers');
+const { randoms, assertClose, expectError, kerasConfig } = require('./helpers');
 
 const { Status } = conv1d;
 
@@ -132,32 +132,13 @@ test('fromKeras: a Keras 3.15 layer entry plus the weights file gives the output
   const entry = {
     module: 'keras.layers',
     class_name: 'Conv1D',
-    config: {
+    config: kerasConfig({
       name: 'encoder',
-      trainable: true,
-      dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
       filters: 6,
       kernel_size: [5],
-      strides: [1],
       padding: 'causal',
-      data_format: 'channels_last',
       dilation_rate: [2],
-      groups: 1,
-      activation: 'relu',
-      use_bias: true,
-      kernel_initializer: {
-        module: 'keras.initializers',
-        class_name: 'GlorotUniform',
-        config: { seed: null, input_axes: null, output_axes: null },
-        registered_name: null,
-      },
-      bias_initializer: { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null },
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-    },
+    }),
     registered_name: null,
     build_config: { input_shape: [null, 16, 4] },
   };
