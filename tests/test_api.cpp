@@ -23,12 +23,8 @@ std::vector<float> random_vec(std::mt19937& rng, size_t n, float lo, float hi) {
   return v;
 }
 
-const char* kActivations[] = {
-    "linear",      "relu",        "leaky_relu",   "relu6",          "elu",        "selu",        "celu",
-    "gelu",        "sigmoid",     "hard_sigmoid", "silu",           "swish",      "hard_silu",   "hard_swish",
-    "mish",        "softplus",    "softsign",     "exponential",    "tanh",       "tanh_shrink", "hard_tanh",
-    "hard_shrink", "soft_shrink", "sparse_plus",  "sparse_sigmoid", "squareplus", "log_sigmoid", "softmax",
-    "log_softmax", "glu",         "sparsemax"};
+using test_util::kActivationCount;
+using test_util::kActivations;
 
 // Runs one configuration through every algorithm and compares with the model.
 void check_config(const naive::Conv& c, int64_t N, int64_t L, int64_t C, std::mt19937& rng) {
@@ -45,14 +41,7 @@ void check_config(const naive::Conv& c, int64_t N, int64_t L, int64_t C, std::mt
        {CONV1D_ALGORITHM_REFERENCE, CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM, CONV1D_ALGORITHM_AUTO}) {
     INFO("algorithm=" << conv1d_algorithm_name(algo));
     Layer layer(c.filters, c.kernel);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_STRIDES, c.stride) == CONV1D_OK);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DILATION_RATE, c.dilation) == CONV1D_OK);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_GROUPS, c.groups) == CONV1D_OK);
-    REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_PADDING, c.padding.c_str()) == CONV1D_OK);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_DATA_FORMAT,
-                           c.channels_first ? CONV1D_CHANNELS_FIRST : CONV1D_CHANNELS_LAST) == CONV1D_OK);
-    REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_USE_BIAS, c.use_bias) == CONV1D_OK);
-    REQUIRE(conv1d_set_string(layer, CONV1D_PARAM_ACTIVATION, c.activation.c_str()) == CONV1D_OK);
+    test_util::configure(layer, c);
     REQUIRE(conv1d_set_int(layer, CONV1D_PARAM_ALGORITHM, algo) == CONV1D_OK);
     REQUIRE(conv1d_set_weights(layer, w.data(), w.size(), c.use_bias ? b.data() : nullptr, c.use_bias ? b.size() : 0) ==
             CONV1D_OK);
@@ -117,7 +106,7 @@ TEST_CASE("forward matches the float64 model over the argument grid", "[forward]
               int64_t L = ld(rng);
               if (c.padding == "valid") L += c.dilation * (c.kernel - 1);  // non-empty output
               const int64_t N = nd(rng);
-              c.activation = kActivations[act_i++ % (sizeof(kActivations) / sizeof(*kActivations))];
+              c.activation = kActivations[act_i++ % kActivationCount];
               // glu halves the last axis, which must then be even.
               if (c.activation == "glu") {
                 if (first) {

@@ -72,23 +72,12 @@ std::vector<double> random_doubles(std::mt19937_64& rng, size_t n, double lo, do
   return v;
 }
 
-const char* kActivations[] = {
-    "linear",      "relu",           "leaky_relu",   "relu6",       "elu",       "selu",        "celu",
-    "gelu",        "sigmoid",        "hard_sigmoid", "silu",        "hard_silu", "mish",        "softplus",
-    "softsign",    "exponential",    "tanh",         "tanh_shrink", "hard_tanh", "hard_shrink", "soft_shrink",
-    "sparse_plus", "sparse_sigmoid", "squareplus",   "log_sigmoid", "softmax",   "log_softmax", "glu",
-    "sparsemax"};
+using test_util::kActivationCount;
+using test_util::kActivations;
 
 void configure(conv1d_layer* l, const naive::Conv& c, const char* policy) {
   REQUIRE(conv1d_set_string(l, CONV1D_PARAM_DTYPE, policy) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_STRIDES, c.stride) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_DILATION_RATE, c.dilation) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_GROUPS, c.groups) == CONV1D_OK);
-  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_PADDING, c.padding.c_str()) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_DATA_FORMAT,
-                         c.channels_first ? CONV1D_CHANNELS_FIRST : CONV1D_CHANNELS_LAST) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_USE_BIAS, c.use_bias) == CONV1D_OK);
-  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ACTIVATION, c.activation.c_str()) == CONV1D_OK);
+  test_util::configure(l, c);
 }
 
 // max over outputs of sum |x||w| + |b|: the scale the tolerances refer to.
@@ -155,7 +144,7 @@ void for_each_grid_config(uint64_t seed, F check) {
           for (bool first : {false, true})
             for (bool bias : {false, true}) {
               int64_t N, L, C;
-              const char* act = kActivations[act_i++ % (sizeof(kActivations) / sizeof(*kActivations))];
+              const char* act = kActivations[act_i++ % kActivationCount];
               const naive::Conv c =
                   grid_config(rng, padding, stride, dilation, groups_kind, first, bias, act, &N, &L, &C);
               INFO("filters=" << c.filters << " k=" << c.kernel << " s=" << c.stride << " d=" << c.dilation

@@ -22,23 +22,13 @@
 
 namespace {
 
+using test_util::configure;
 using test_util::Layer;
 
 struct Setup {
   naive::Conv c;
   int64_t N = 1, L = 1, C = 1;
 };
-
-void configure(conv1d_layer* l, const naive::Conv& c) {
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_STRIDES, c.stride) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_DILATION_RATE, c.dilation) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_GROUPS, c.groups) == CONV1D_OK);
-  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_PADDING, c.padding.c_str()) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_DATA_FORMAT,
-                         c.channels_first ? CONV1D_CHANNELS_FIRST : CONV1D_CHANNELS_LAST) == CONV1D_OK);
-  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_USE_BIAS, c.use_bias) == CONV1D_OK);
-  REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ACTIVATION, c.activation.c_str()) == CONV1D_OK);
-}
 
 // Bitwise equality, so that -0.0 differs from +0.0 and NaN payloads count.
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
