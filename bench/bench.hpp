@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -26,6 +27,21 @@ struct Problem {
   std::string padding;  // valid | same | causal
   std::string layout;   // nwc (channels_last) | ncw (channels_first)
 };
+
+// Text helpers for command lines and the suite file.
+std::vector<std::string> split(const std::string& s, char sep);  // keeps empty fields
+std::string trim(const std::string& s);
+std::string lower(std::string s);
+int64_t parse_int(const std::string& text, const std::string& what);  // throws std::runtime_error
+std::vector<std::string> parse_list(const std::string& s);            // comma-separated, trimmed, no empties
+
+// The suite's columns, in --problem's field order.
+extern const std::vector<std::string> kSuiteColumns;
+// A problem from its fields (index maps kSuiteColumns to positions in f);
+// `where` names the source in errors. Throws std::runtime_error.
+Problem problem_from_fields(const std::vector<std::string>& f, const std::vector<int>& index, const std::string& where);
+// Every row of a suite file, columns found by the header's names.
+std::vector<Problem> read_suite(const std::string& path);
 
 // Output length and zero padding as Keras computes them.
 struct Geometry {

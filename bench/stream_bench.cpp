@@ -29,7 +29,13 @@
 
 namespace {
 
+using bench::lower;
+using bench::parse_int;
+using bench::parse_list;
 using bench::Problem;
+using bench::read_suite;
+using bench::split;
+using bench::trim;
 
 struct Options {
   std::string suite = CONV1D_BENCH_DEFAULT_SUITE;
@@ -55,25 +61,6 @@ struct Options {
   std::exit(code);
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) {
-    const size_t b = cur.find_first_not_of(" \t\r");
-    const size_t e = cur.find_last_not_of(" \t\r");
-    out.push_back(b == std::string::npos ? "" : cur.substr(b, e - b + 1));
-  }
-  return out;
-}
-
-int64_t to_int(const std::string& s) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) throw std::runtime_error("bad integer '" + s + "'");
-  return v;
-}
-
 Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -87,13 +74,14 @@ Options parse_args(int argc, char** argv) {
     } else if (a == "--suite") {
       o.suite = value();
     } else if (a == "--rows") {
-      o.rows = split(value(), ',');
+      o.rows = bench::parse_list(value());
     } else if (a == "--threads") {
       o.threads.clear();
-      for (const std::string& t : split(value(), ',')) o.threads.push_back(int(to_int(t)));
+      for (const std::string& t : bench::parse_list(value()))
+        o.threads.push_back(int(bench::parse_int(t, "--threads")));
     } else if (a == "--chunks") {
       o.chunks.clear();
-      for (const std::string& t : split(value(), ',')) o.chunks.push_back(to_int(t));
+      for (const std::string& t : bench::parse_list(value())) o.chunks.push_back(bench::parse_int(t, "--chunks"));
     } else if (a == "--algorithm") {
       o.algorithm = value();
     } else if (a == "--min-time") {
@@ -105,43 +93,6 @@ Options parse_args(int argc, char** argv) {
     }
   }
   return o;
-}
-
-// The suite's rows, by the column names of its header line.
-std::vector<Problem> read_suite(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<Problem> out;
-  std::vector<std::string> header;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const std::vector<std::string> f = split(line, ',');
-    if (header.empty()) {
-      header = f;
-      continue;
-    }
-    auto field = [&](const char* name) {
-      const auto it = std::find(header.begin(), header.end(), name);
-      if (it == header.end() || size_t(it - header.begin()) >= f.size())
-        throw std::runtime_error(path + ": no column " + name);
-      return f[size_t(it - header.begin())];
-    };
-    Problem p;
-    p.name = field("name");
-    p.batch = to_int(field("batch"));
-    p.in_channels = to_int(field("in_channels"));
-    p.steps = to_int(field("steps"));
-    p.filters = to_int(field("filters"));
-    p.kernel = to_int(field("kernel"));
-    p.stride = to_int(field("stride"));
-    p.dilation = to_int(field("dilation"));
-    p.groups = to_int(field("groups"));
-    p.padding = field("padding");
-    p.layout = field("layout");
-    out.push_back(p);
-  }
-  return out;
 }
 
 void check(conv1d_status s, const char* what) {
