@@ -41,7 +41,12 @@ const Param = Object.freeze({
   MAX_ISA: 403,
   FIND: 404,
   NAME: 500,
+  DTYPE: 501,
+  VARIABLE_DTYPE: 502,
 });
+
+const { DType } = native;
+const DTYPE_NAMES = Object.freeze(['float32', 'float64', 'bfloat16']); // by conv1d_dtype value
 
 /** conv1d_weight values: the layer's weights in Keras' order of creation. */
 const Weight = Object.freeze({ KERNEL: 0, BIAS: 1, LORA_A: 2, LORA_B: 3 });
@@ -103,16 +108,42 @@ function checkInteger(value, what) {
   return value;
 }
 
+/**
+ * The policy name of a dtype option: a name, a serialized DTypePolicy ({ class_name, config: { name } },
+ * as getConfig() writes it) or an object with a string `name` (a layer's dtypePolicy). Whether the
+ * library knows the policy is left to the library, which says why not.
+ */
 function dtypeName(dtype) {
-  let name = dtype;
-  if (dtype === undefined || dtype === null) name = 'float32';
-  else if (typeof dtype === 'object') {
-    name = dtype.class_name === 'DTypePolicy' && dtype.config ? dtype.config.name : null;
+  if (typeof dtype === 'string') return dtype;
+  if (dtype !== null && typeof dtype === 'object') {
+    if (dtype.config !== null && typeof dtype.config === 'object' && typeof dtype.config.name === 'string') {
+      return dtype.config.name;
+    }
+    if (typeof dtype.name === 'string') return dtype.name;
   }
-  if (name !== 'float32') {
-    throw new Error(`libconv1d computes in float32 only; dtype=${JSON.stringify(dtype)} is not supported`);
+  throw new TypeError(
+    'dtype must be a dtype policy name, a serialized DTypePolicy ({ class_name, config: { name } }) or an ' +
+      `object with a name; got ${JSON.stringify(dtype)}`,
+  );
+}
+
+function toFloat64(data, what) {
+  if (data instanceof Float64Array) return data; // passed to the library in place
+  return Float64Array.from(checkNumbers(data, what), Number);
+}
+
+// toFloat32's checks without its float32 copy (for data converted to float64).
+function checkNumbers(data, what) {
+  if (Array.isArray(data) && data.some((v) => typeof v !== 'number')) {
+    throw new TypeError(`${what} must hold numbers (a flat array with a shape, or a nested array without one)`);
   }
-  return name;
+  if (Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView))) return data;
+  throw new TypeError(`${what} must be a Float64Array, another typed array or an array of numbers`);
+}
+
+function toBf16Bits(data, what) {
+  if (data instanceof Uint16Array) return data;
+  throw new TypeError(`${what}: bfloat16Bits takes a Uint16Array of bfloat16 bits, got ${String(data)}`);
 }
 
 function toFloat32(data, what) {
@@ -136,7 +167,7 @@ function nestedShape(array) {
  * A { data: Float32Array, shape } from a tensor-like object, from data with a
  * shape, or from a nested array whose shape is inferred.
  */
-function asTensor(x, shape, what) {
+function asTensor(x, shape, what, convert = toFloat32) {
   let data = x;
   if (shape === undefined && x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
     ({ data, shape } = x);
@@ -146,7 +177,7 @@ function asTensor(x, shape, what) {
   }
   if (!Array.isArray(shape)) throw new TypeError(`${what}: give its shape (an array of dimensions)`);
   shape = shape.map((d) => checkInteger(d, `${what} shape entries`));
-  data = toFloat32(data, what);
+  data = convert(data, what);
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
     throw new RangeError(`${what} has ${data.length} values but shape [${shape}] needs ${size}`);
@@ -228,15 +259,16 @@ class Variable {
     return this.layer.weightShape(this.which);
   }
 
+  /** How the weight is stored: the layer's variableDtype for kernel and bias, 'float32' for LoRA factors. */
   get dtype() {
-    return 'float32';
+    return this.which === Weight.KERNEL || this.which === Weight.BIAS ? this.layer.variableDtype : 'float32';
   }
 
   get trainable() {
     return !(this.which === Weight.KERNEL && this.layer.loraEnabled);
   }
 
-  /** A copy of the current value, { data: Float32Array, shape }. */
+  /** A copy of the current value, { data, shape }: a Float64Array for a float64 layer, else a Float32Array. */
   read() {
     return this.layer.getWeight(this.which);
   }
@@ -262,7 +294,8 @@ class Conv1DLayer {
    * also callable without `new`. Options (camelCase Keras arguments): strides, padding, dataFormat,
    * dilationRate, groups, activation, useBias, kernelInitializer, biasInitializer, kernelRegularizer,
    * biasRegularizer, activityRegularizer, kernelConstraint, biasConstraint (a Keras name, a serialized
-   * Keras object, or null), name, trainable, dtype ('float32' only), loraRank, loraAlpha; execution
+   * Keras object, or null), name, trainable, dtype (a policy name: 'float32', 'float64', 'bfloat16',
+   * 'mixed_bfloat16'; or a serialized DTypePolicy or an object with a name), loraRank, loraAlpha; execution
    * settings, not part of the Keras config: seed, algorithm, numThreads, maxIsa, verbose, find.
    */
   constructor(filters, kernelSize, options) {
@@ -283,7 +316,7 @@ class Conv1DLayer {
     for (const key of Object.keys(opts)) {
       if (!OPTIONS.has(key)) throw new TypeError(`Conv1D: unknown option '${key}'`);
     }
-    dtypeName(opts.dtype);
+    const policy = opts.dtype === undefined || opts.dtype === null ? null : dtypeName(opts.dtype);
     const kernel = oneTuple(opts.kernelSize, 'kernel_size');
     const strides = oneTuple(opts.strides === undefined ? 1 : opts.strides, 'strides');
     const dilation = oneTuple(opts.dilationRate === undefined ? 1 : opts.dilationRate, 'dilation_rate');
@@ -302,6 +335,7 @@ class Conv1DLayer {
     this.lib.create(opts.filters, kernel, out);
     this.adopt(out[0]);
     try {
+      if (policy !== null) this.setPolicy(policy); // first: the library refuses LoRA on a policy other than float32
       this.setInt(Param.STRIDES, strides);
       this.setInt(Param.DILATION_RATE, dilation);
       if (opts.groups !== undefined) this.setInt(Param.GROUPS, opts.groups);
@@ -389,6 +423,42 @@ class Conv1DLayer {
 
   getObject(param) {
     return JSON.parse(this.getText(param));
+  }
+
+  setPolicy(name) {
+    if (!this.lib.hasDtypes) {
+      if (name === 'float32') return;
+      this.lib.forward_ex(); // the stand-in throws UNSUPPORTED naming the missing function
+    }
+    this.setText(Param.DTYPE, name);
+  }
+
+  computeCode() {
+    return this.lib.hasDtypes ? this.getInt(Param.DTYPE) : DType.FLOAT32;
+  }
+
+  variableCode() {
+    return this.lib.hasDtypes ? this.getInt(Param.VARIABLE_DTYPE) : DType.FLOAT32;
+  }
+
+  /** The dtype policy's name: 'float32', 'float64', 'bfloat16' or 'mixed_bfloat16' (Keras' dtype_policy.name). */
+  get dtype() {
+    return this.lib.hasDtypes ? this.getText(Param.DTYPE) : 'float32';
+  }
+
+  /** The dtype the layer computes in: 'float32', 'float64' or 'bfloat16'. */
+  get computeDtype() {
+    return DTYPE_NAMES[this.computeCode()];
+  }
+
+  /** The dtype the kernel and bias are stored in: 'float32', 'float64' or 'bfloat16'. */
+  get variableDtype() {
+    return DTYPE_NAMES[this.variableCode()];
+  }
+
+  /** { name, computeDtype, variableDtype }, as Keras' layer.dtype_policy; usable as another layer's dtype. */
+  get dtypePolicy() {
+    return Object.freeze({ name: this.dtype, computeDtype: this.computeDtype, variableDtype: this.variableDtype });
   }
 
   get filters() {
@@ -590,20 +660,48 @@ class Conv1DLayer {
   // ---- running ----
 
   /**
-   * Run the layer. `x` is a { data, shape } tensor, data with `shape`, or a nested array; a
-   * Float32Array is read in place, other numbers are converted. Builds on first use from the
-   * channel axis. Returns { data: Float32Array, shape }.
+   * Run the layer. `x` is a { data, shape } tensor, data with `shape`, or a nested array. Builds on
+   * first use from the channel axis. Returns { data, shape }, typed by the compute dtype:
+   * - float32: a Float32Array is read in place, other numbers are converted; Float32Array out;
+   * - float64: a Float64Array is read in place, other numbers are converted; Float64Array out;
+   * - bfloat16 ('bfloat16', 'mixed_bfloat16'): a Float64Array or Float32Array is read in place (the
+   *   library rounds it to bfloat16 once), other numbers become float32; the result is a
+   *   Float32Array holding the bfloat16 values exactly.
+   * options.bfloat16Bits: x is a Uint16Array of raw bfloat16 bits (the upper half of a float32) and
+   * the result is one too, on any policy. Options may come second when x carries its shape.
    */
-  call(x, shape) {
-    const input = asTensor(x, shape, 'input');
+  call(x, shape, options) {
+    if (options === undefined && shape !== null && typeof shape === 'object' && !Array.isArray(shape)) {
+      options = shape;
+      shape = undefined;
+    }
+    const bits = Boolean(options && options.bfloat16Bits);
+    const compute = this.computeCode();
+    let xCode = DType.FLOAT32;
+    let yCode = DType.FLOAT32;
+    let convert = toFloat32;
+    if (bits) {
+      [xCode, yCode, convert] = [DType.BFLOAT16, DType.BFLOAT16, toBf16Bits];
+    } else if (compute === DType.FLOAT64) {
+      [xCode, yCode, convert] = [DType.FLOAT64, DType.FLOAT64, toFloat64];
+    } else if (compute === DType.BFLOAT16) {
+      const data = x !== null && typeof x === 'object' && !ArrayBuffer.isView(x) && !Array.isArray(x) ? x.data : x;
+      if (data instanceof Float64Array) [xCode, convert] = [DType.FLOAT64, toFloat64];
+    }
+    const input = asTensor(x, shape, 'input', convert);
     const [batch, steps, channels] = this.splitShape(input.shape);
     if (!this.built) this.build(input.shape);
     const outShape = new BigInt64Array(3);
     const count = [0];
     const h = this.h();
     this.lib.output_shape(h, batch, steps, outShape, count);
-    const y = new Float32Array(Number(count[0]));
-    this.lib.forward(h, input.data, input.data.length, batch, steps, channels, y, y.length);
+    const Type = [Float32Array, Float64Array, Uint16Array][yCode];
+    const y = new Type(Number(count[0]));
+    if (xCode === DType.FLOAT32 && yCode === DType.FLOAT32) {
+      this.lib.forward(h, input.data, input.data.length, batch, steps, channels, y, y.length);
+    } else {
+      this.lib.forward_ex(h, xCode, input.data, input.data.length, batch, steps, channels, yCode, y, y.length);
+    }
     return { data: y, shape: Array.from(outShape, Number) };
   }
 
@@ -792,9 +890,20 @@ class Conv1DLayer {
     return list;
   }
 
+  /** [kernel, bias or null] of a float64-variable layer at full precision, as Float64Arrays. */
+  float64Weights() {
+    const kernel = new Float64Array(this.weightSize(Weight.KERNEL));
+    const bias = this.useBias ? new Float64Array(this.weightSize(Weight.BIAS)) : null;
+    this.lib.get_weights_ex(this.h(), DType.FLOAT64, kernel, kernel.length, bias, bias ? bias.length : 0);
+    return [kernel, bias];
+  }
+
   getWeight(which) {
     const size = this.weightSize(which);
     if (size === 0) throw new RangeError(`layer "${this.name}" has no weight '${WEIGHT_NAMES[which]}' now`);
+    if ((which === Weight.KERNEL || which === Weight.BIAS) && this.variableCode() === DType.FLOAT64) {
+      return { data: this.float64Weights()[which], shape: this.weightShape(which) };
+    }
     const data = new Float32Array(size);
     this.lib.get_weight(this.h(), which, data, size);
     return { data, shape: this.weightShape(which) };
@@ -804,12 +913,22 @@ class Conv1DLayer {
     const name = WEIGHT_NAMES[which];
     if (this.weightSize(which) === 0) throw new RangeError(`layer "${this.name}" has no weight '${name}' now`);
     const shape = this.weightShape(which);
+    const wide = (which === Weight.KERNEL || which === Weight.BIAS) && this.variableCode() === DType.FLOAT64;
+    const convert = wide ? toFloat64 : toFloat32;
     const flat = ArrayBuffer.isView(value) || (Array.isArray(value) && !Array.isArray(value[0]));
-    const tensor = flat ? asTensor(value, shape, name) : asTensor(value, undefined, name);
+    const tensor = flat ? asTensor(value, shape, name, convert) : asTensor(value, undefined, name, convert);
     if (!sameShape(tensor.shape, shape)) {
       throw new RangeError(`${name} has shape [${tensor.shape}]; layer "${this.name}" needs [${shape}]`);
     }
-    this.lib.set_weight(this.h(), which, tensor.data, tensor.data.length);
+    if (!wide) {
+      this.lib.set_weight(this.h(), which, tensor.data, tensor.data.length);
+      return;
+    }
+    // No per-weight call takes float64: write both, the other one as it is.
+    const both = this.float64Weights();
+    both[which] = tensor.data;
+    const [kernel, bias] = both;
+    this.lib.set_weights_ex(this.h(), DType.FLOAT64, kernel, kernel.length, bias, bias ? bias.length : 0);
   }
 
   /** The weights as Variable views in Keras' order: kernel, bias, lora_kernel_a, lora_kernel_b. */
@@ -855,10 +974,17 @@ class Conv1DLayer {
     if (plain.length < 1 || plain.length > 2) {
       throw new TypeError('setWeights expects [kernel, bias] or [kernel], then lora_kernel_a, lora_kernel_b with LoRA');
     }
+    // float64 data go to the library as they are when the layer keeps them (float64 variables) or
+    // rounds them once (bfloat16 variables, rather than through float32); float32 layers take float32.
+    const first = plain[0] !== null && typeof plain[0] === 'object' && 'data' in plain[0] ? plain[0].data : plain[0];
+    const wide =
+      this.lib.hasDtypes &&
+      (this.variableCode() === DType.FLOAT64 || (this.dtype !== 'float32' && first instanceof Float64Array));
+    const convert = wide ? toFloat64 : toFloat32;
     const flat = (w, what) =>
       ArrayBuffer.isView(w) || (Array.isArray(w) && !Array.isArray(w[0]))
-        ? { data: toFloat32(w, what), shape: null }
-        : asTensor(w, undefined, what);
+        ? { data: convert(w, what), shape: null }
+        : asTensor(w, undefined, what, convert);
     const kernel = flat(plain[0], 'kernel');
     const bias = plain.length > 1 && plain[1] !== null ? flat(plain[1], 'bias') : null;
     // The library checks lengths (and names the length it needs); a kernel of
@@ -896,7 +1022,10 @@ class Conv1DLayer {
       }
     }
     const biasData = bias ? bias.data : null;
-    this.lib.set_weights(this.h(), kernel.data, kernel.data.length, biasData, biasData ? biasData.length : 0);
+    const setWeights = wide
+      ? (...args) => this.lib.set_weights_ex(this.h(), DType.FLOAT64, ...args)
+      : (...args) => this.lib.set_weights(this.h(), ...args);
+    setWeights(kernel.data, kernel.data.length, biasData, biasData ? biasData.length : 0);
     for (const [which, data] of factors) this.lib.set_weight(this.h(), which, data, data.length);
     this.buildInputShape = null;
   }

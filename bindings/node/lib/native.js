@@ -91,7 +91,7 @@ const PROTOTYPES = {
 };
 
 // Functions a 1.1 library may lack: the Keras weight-file and .npy functions
-// came after the first 1.1.0 builds, streams with 1.2. The library still
+// came after the first 1.1.0 builds, streams and dtype policies with 1.2. The library still
 // loads without them; calling one throws a Conv1DError (UNSUPPORTED) naming
 // the missing symbol.
 const OPTIONAL_PROTOTYPES = {
@@ -108,10 +108,31 @@ const OPTIONAL_PROTOTYPES = {
     'int conv1d_stream_process(conv1d_stream *stream, const float *x, size_t x_len, int64_t frames, float *y, ' +
     'size_t y_len, _Out_ int64_t *out_frames)',
   stream_frames_seen: 'int conv1d_stream_frames_seen(const conv1d_stream *stream, _Out_ int64_t *frames)',
+  // 1.2: dtype policies and typed buffers (lengths in elements)
+  dtype_name: 'const char *conv1d_dtype_name(int dtype)',
+  forward_ex:
+    'int conv1d_forward_ex(const conv1d_layer *layer, int x_dtype, const void *x, size_t x_len, int64_t batch, ' +
+    'int64_t steps, int64_t channels, int y_dtype, void *y, size_t y_len)',
+  set_weights_ex:
+    'int conv1d_set_weights_ex(conv1d_layer *layer, int dtype, const void *kernel, size_t kernel_len, ' +
+    'const void *bias, size_t bias_len)',
+  get_weights_ex:
+    'int conv1d_get_weights_ex(const conv1d_layer *layer, int dtype, void *kernel, size_t kernel_len, void *bias, ' +
+    'size_t bias_len)',
 };
+
+/** What an optional function came with, for the missing-function message. */
+function featureOf(symbol) {
+  if (symbol.startsWith('conv1d_stream_')) return 'streams';
+  if (symbol === 'conv1d_dtype_name' || symbol.endsWith('_ex')) return 'dtype policies';
+  return 'the Keras weight-file functions';
+}
 
 /** Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags). */
 const BackwardFlags = Object.freeze({ REGULARIZERS: 1, ACCUMULATE: 2 });
+
+/** conv1d_dtype values: element types of conv1d_forward_ex and the _ex weight calls. */
+const DType = Object.freeze({ FLOAT32: 0, FLOAT64: 1, BFLOAT16: 2 });
 
 // Functions returning a status that get() wraps so that failure throws. The
 // string getters are checked by text(), whose size query answers
@@ -129,6 +150,7 @@ const UNCHECKED = new Set([
   'get_config',
   'cpu_isa',
   'stream_destroy',
+  'dtype_name',
 ]);
 
 class Library {
@@ -136,6 +158,7 @@ class Library {
     this.path = file;
     this.handle = koffi.load(file);
     this.raw = {};
+    this.missingSymbols = new Set();
     // The version first: a 1.0 library lacks the 1.1 symbols, and is refused by name.
     const number = this.handle.func(PROTOTYPES.version_number)();
     if (Math.floor(number / 10000) !== MAJOR_VERSION || number < MINIMUM_VERSION) {
@@ -154,6 +177,7 @@ class Library {
         fn = this.handle.func(prototype);
       } catch {
         this[name] = this.missing(`conv1d_${name}`);
+        this.missingSymbols.add(`conv1d_${name}`);
         continue;
       }
       this.raw[name] = fn;
@@ -167,11 +191,16 @@ class Library {
       throw errorForStatus(
         Status.UNSUPPORTED,
         `${this.path} (libconv1d ${this.version_string()}) does not export ${symbol}: it was built before ` +
-          `${symbol.startsWith('conv1d_stream_') ? 'streams' : 'the Keras weight-file functions'} were added; ` +
+          `${featureOf(symbol)} were added; ` +
           'rebuild libconv1d from a newer source',
         this.status_string(Status.UNSUPPORTED),
       );
     };
+  }
+
+  /** Whether the library has dtype policies (1.2): without them every layer is float32. */
+  get hasDtypes() {
+    return !this.missingSymbols.has('conv1d_forward_ex');
   }
 
   checked(fn) {
@@ -259,4 +288,4 @@ function lib() {
   return loaded || loadLibrary();
 }
 
-module.exports = { lib, loadLibrary, BackwardFlags, SONAME, ENV_VAR };
+module.exports = { lib, loadLibrary, BackwardFlags, DType, SONAME, ENV_VAR };

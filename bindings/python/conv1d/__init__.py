@@ -15,6 +15,9 @@
 
     layer = conv1d.from_keras(config, "model.keras")  # Keras config + saved weights
 
+    exact = conv1d.Conv1D(32, 3, dtype="float64")   # float64 in, float64 out
+    fast = conv1d.Conv1D(32, 3, dtype="mixed_bfloat16")  # float32 arrays of bf16 values out
+
 The shared library is found through $CONV1D_LIBRARY, the build tree of the
 checkout this package sits in, or the system loader (see conv1d._native);
 ``load_library(path)`` picks one explicitly before first use.
@@ -37,7 +40,7 @@ from .errors import (
     UnsupportedError,
     WrongTypeError,
 )
-from .layer import WEIGHT_NAMES, Conv1D, Param, Variable, Weight, deserialize, from_keras, serialize
+from .layer import WEIGHT_NAMES, Conv1D, DTypePolicy, Param, Variable, Weight, deserialize, from_keras, serialize
 from .stream import Stream
 
 Convolution1D = Conv1D  # Keras' alias
@@ -46,6 +49,7 @@ __all__ = [
     "Conv1D",
     "Convolution1D",
     "Conv1DError",
+    "DTypePolicy",
     "InternalError",
     "InvalidArgumentError",
     "LibraryIOError",

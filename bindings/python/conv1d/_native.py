@@ -99,7 +99,7 @@ _FUNCTIONS = {
 }
 
 # Functions a 1.1 library may lack: the Keras weight-file and .npy functions
-# came after the first 1.1.0 builds, streams with 1.2. The library still
+# came after the first 1.1.0 builds, streams and dtype policies with 1.2. The library still
 # loads without them; calling one raises UnsupportedError naming the missing
 # symbol.
 _OPTIONAL_FUNCTIONS = {
@@ -113,11 +113,32 @@ _OPTIONAL_FUNCTIONS = {
     "conv1d_stream_output_frames": (_status, [StreamPtr, _i64, _i64p], True),
     "conv1d_stream_process": (_status, [StreamPtr, FloatPtr, _size, _i64, FloatPtr, _size, _i64p], True),
     "conv1d_stream_frames_seen": (_status, [StreamPtr, _i64p], True),
+    # 1.2: dtype policies and typed buffers
+    "conv1d_dtype_name": (ctypes.c_char_p, [_enum], False),
+    "conv1d_forward_ex": (
+        _status, [LayerPtr, _enum, ctypes.c_void_p, _size, _i64, _i64, _i64, _enum, ctypes.c_void_p, _size], True),
+    "conv1d_set_weights_ex": (_status, [LayerPtr, _enum, ctypes.c_void_p, _size, ctypes.c_void_p, _size], True),
+    "conv1d_get_weights_ex": (_status, [LayerPtr, _enum, ctypes.c_void_p, _size, ctypes.c_void_p, _size], True),
 }
+
+
+def _feature_of(name):
+    """What an optional function came with, for the missing-function message."""
+    if name.startswith("conv1d_stream_"):
+        return "streams"
+    if name == "conv1d_dtype_name" or name.endswith("_ex"):
+        return "dtype policies"
+    return "the Keras weight-file functions"
+
 
 # Flags of conv1d_backward and conv1d_lora_gradients (conv1d_backward_flags).
 BACKWARD_REGULARIZERS = 1
 BACKWARD_ACCUMULATE = 2
+
+# conv1d_dtype values: the element types of conv1d_forward_ex and the _ex weight calls.
+DTYPE_FLOAT32 = 0
+DTYPE_FLOAT64 = 1
+DTYPE_BFLOAT16 = 2
 
 
 class Library:
@@ -135,6 +156,7 @@ class Library:
                 % (self.path, self.cdll.conv1d_version_string().decode(), MINIMUM_VERSION // 10000,
                    MINIMUM_VERSION // 100 % 100, MAJOR_VERSION)
             )
+        self.missing = set()
         for name, (restype, argtypes, raises) in list(_FUNCTIONS.items()) + list(_OPTIONAL_FUNCTIONS.items()):
             try:
                 fn = getattr(self.cdll, name)
@@ -142,6 +164,7 @@ class Library:
                 if name not in _OPTIONAL_FUNCTIONS:
                     raise
                 setattr(self, name[len("conv1d_") :], self._missing(name))
+                self.missing.add(name)
                 continue
             fn.restype = restype
             fn.argtypes = argtypes
@@ -152,6 +175,11 @@ class Library:
     def version(self):
         return self.version_string().decode()
 
+    @property
+    def has_dtypes(self):
+        """Whether the library has dtype policies (1.2): without them every layer is float32."""
+        return "conv1d_forward_ex" not in self.missing
+
     def _missing(self, name):
         """A stand-in for an optional function this library does not export."""
 
@@ -161,7 +189,7 @@ class Library:
                 "%s (libconv1d %s) does not export %s: it was built before %s were added; rebuild "
                 "libconv1d from a newer source"
                 % (self.path, self.version(), name,
-                   "streams" if name.startswith("conv1d_stream_") else "the Keras weight-file functions"),
+                   _feature_of(name)),
                 self.status_string(Status.UNSUPPORTED).decode(),
             )
 

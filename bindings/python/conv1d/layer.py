@@ -11,7 +11,15 @@ import threading
 import numpy as np
 
 from . import _native
-from ._native import BACKWARD_ACCUMULATE, BACKWARD_REGULARIZERS, FloatPtr, LayerPtr
+from ._native import (
+    BACKWARD_ACCUMULATE,
+    BACKWARD_REGULARIZERS,
+    DTYPE_BFLOAT16,
+    DTYPE_FLOAT32,
+    DTYPE_FLOAT64,
+    FloatPtr,
+    LayerPtr,
+)
 from .errors import LibraryIOError
 
 
@@ -45,6 +53,8 @@ class Param(enum.IntEnum):
     MAX_ISA = 403
     FIND = 404
     NAME = 500
+    DTYPE = 501
+    VARIABLE_DTYPE = 502
 
 
 class Weight(enum.IntEnum):
@@ -107,10 +117,7 @@ def _one_tuple(value, name):
 def _float32_input(array, what):
     """``array`` as a C-contiguous, aligned float32 ndarray, copied only when
     its dtype or layout requires it."""
-    a = np.asarray(array)
-    if a.dtype.kind not in "fiub":
-        raise TypeError("%s must hold real numbers, got dtype %s" % (what, a.dtype))
-    return np.require(a, dtype=np.float32, requirements=["C_CONTIGUOUS", "ALIGNED"])
+    return _real_input(array, np.float32, what)
 
 
 def _float_ptr(array):
@@ -121,17 +128,46 @@ def _optional_ptr(array):
     return (None, 0) if array is None else (_float_ptr(array), array.size)
 
 
+# conv1d_dtype values by numpy-ish name, and the numpy dtype of each buffer
+# element (bfloat16 travels as the uint16 holding its bits).
+_DTYPE_CODES = {"float32": DTYPE_FLOAT32, "float64": DTYPE_FLOAT64, "bfloat16": DTYPE_BFLOAT16}
+_DTYPE_NAMES = {code: name for name, code in _DTYPE_CODES.items()}
+
+
 def _dtype_name(dtype):
-    """The float32 policy name from a Keras dtype argument, or an error."""
-    if dtype is None:
-        return "float32"
-    if isinstance(dtype, dict):  # a serialized DTypePolicy, as get_config() writes it
-        name = dtype.get("config", {}).get("name") if dtype.get("class_name") == "DTypePolicy" else None
-    else:
-        name = getattr(dtype, "name", dtype)
-    if name != "float32":
-        raise NotImplementedError("libconv1d computes in float32 only; dtype=%r is not supported" % (dtype,))
+    """The policy name of a Keras dtype argument: a name, a serialized
+    DTypePolicy (as get_config() writes it) or an object with ``.name`` (a
+    Keras DTypePolicy, a numpy dtype). Whether the library knows the policy
+    is left to the library, which says why not."""
+    if isinstance(dtype, dict):
+        config = dtype.get("config")
+        name = config.get("name") if isinstance(config, dict) else None
+        if not isinstance(name, str):
+            raise ValueError("dtype: a serialized DTypePolicy has a config with a name; got %r" % (dtype,))
+        return name
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
+    if not isinstance(name, str):
+        raise TypeError("dtype must be a dtype policy name, a serialized DTypePolicy (a dict) or an object with a "
+                        "`name` (a DTypePolicy); got %r" % (dtype,))
     return name
+
+
+def _real_input(array, dtype, what):
+    """``array`` as a C-contiguous, aligned ndarray of ``dtype``, copied only
+    when its dtype or layout requires it."""
+    a = np.asarray(array)
+    if a.dtype.kind not in "fiub":
+        raise TypeError("%s must hold real numbers, got dtype %s" % (what, a.dtype))
+    return np.require(a, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _bf16_bits_input(array, what):
+    """A uint16 array of raw bfloat16 bits, as it is (no cast: any other
+    dtype is refused, since its values would be read as bits)."""
+    a = np.asarray(array)
+    if a.dtype != np.uint16:
+        raise TypeError("%s: bfloat16_bits=True takes a uint16 array of bfloat16 bits, got dtype %s" % (what, a.dtype))
+    return np.require(a, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
 def _object_spec(value, what):
@@ -200,6 +236,31 @@ def _keras_tuples(config):
     return config
 
 
+class DTypePolicy:
+    """A layer's dtype policy as Keras' ``layer.dtype_policy`` shows it: its
+    ``name`` and the ``compute_dtype`` and ``variable_dtype`` it implies. It
+    can be passed as another layer's ``dtype``."""
+
+    __slots__ = ("name", "compute_dtype", "variable_dtype")
+
+    def __init__(self, name, compute_dtype, variable_dtype):
+        self.name = name
+        self.compute_dtype = compute_dtype
+        self.variable_dtype = variable_dtype
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return "<DTypePolicy %r>" % self.name
+
+
 class Variable:
     """One weight of a layer, as Keras' ``layer.weights`` lists it: a live
     view of the weight inside the C layer, not a copy.
@@ -231,14 +292,23 @@ class Variable:
     def shape(self):
         return self._layer._weight_shape(self._which)
 
-    dtype = "float32"
+    @property
+    def dtype(self):
+        """How the weight is stored: the layer's variable dtype for the kernel
+        and bias ("float32", "float64" or "bfloat16"), float32 for LoRA factors.
+        ``numpy()`` gives float64 for float64 and float32 otherwise (numpy
+        has no bfloat16; a bfloat16 weight's float32 values are exact)."""
+        if self._which in (Weight.KERNEL, Weight.BIAS):
+            return self._layer.variable_dtype
+        return "float32"
 
     @property
     def trainable(self):
         return not (self._which == Weight.KERNEL and self._layer.lora_enabled)
 
     def numpy(self):
-        """A float32 copy of the weight's current value."""
+        """A copy of the weight's current value: float64 for a float64 layer's
+        kernel and bias, float32 otherwise."""
         return self._layer._get_weight(self._which)
 
     def assign(self, value):
@@ -328,7 +398,7 @@ class Conv1D:
     ):
         self._init_state()
         given = locals()
-        _dtype_name(dtype)
+        policy = None if dtype is None else _dtype_name(dtype)
         if filters is None or isinstance(filters, bool) or not isinstance(filters, numbers.Integral):
             raise TypeError("filters must be an int, got %r" % (filters,))
         kernel = _one_tuple(kernel_size, "kernel_size")
@@ -349,6 +419,8 @@ class Conv1D:
         self._lib.create(int(filters), kernel, ctypes.byref(handle))
         self._handle = handle
         # Every later failure raises with the handle owned by self, so it is freed.
+        if policy is not None:
+            self._set_policy(policy)  # first: the library refuses LoRA on a policy other than float32
         self._set_int(Param.STRIDES, stride)
         self._set_int(Param.DILATION_RATE, dilation)
         self._set_int(Param.GROUPS, groups)
@@ -463,7 +535,41 @@ class Conv1D:
     kernel_constraint = property(lambda self: self._get_object(Param.KERNEL_CONSTRAINT),
                                  doc="The serialized Keras constraint (a dict), or None.")
     bias_constraint = property(lambda self: self._get_object(Param.BIAS_CONSTRAINT))
-    dtype = property(lambda self: "float32")
+
+    def _set_policy(self, name):
+        if not self._lib.has_dtypes:
+            if name == "float32":
+                return
+            self._lib.forward_ex()  # the stand-in raises UnsupportedError naming the missing function
+        self._set_text(Param.DTYPE, name)
+
+    def _compute_code(self):
+        return self._get_int(Param.DTYPE) if self._lib.has_dtypes else DTYPE_FLOAT32
+
+    def _variable_code(self):
+        return self._get_int(Param.VARIABLE_DTYPE) if self._lib.has_dtypes else DTYPE_FLOAT32
+
+    @property
+    def dtype(self):
+        """The dtype policy's name: "float32", "float64", "bfloat16" or
+        "mixed_bfloat16" (Keras' ``layer.dtype_policy.name``; Keras'
+        ``layer.dtype`` is the variable dtype, here ``variable_dtype``)."""
+        return self._get_text(Param.DTYPE) if self._lib.has_dtypes else "float32"
+
+    @property
+    def dtype_policy(self):
+        """A :class:`DTypePolicy` with the policy's name, compute and variable dtypes."""
+        return DTypePolicy(self.dtype, self.compute_dtype, self.variable_dtype)
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in: "float32", "float64" or "bfloat16"."""
+        return _DTYPE_NAMES[self._compute_code()]
+
+    @property
+    def variable_dtype(self):
+        """The dtype the kernel and bias are stored in: "float32", "float64" or "bfloat16"."""
+        return _DTYPE_NAMES[self._variable_code()]
 
     @property
     def trainable(self):
@@ -635,13 +741,42 @@ class Conv1D:
 
     # ---- running ---------------------------------------------------------
 
-    def __call__(self, inputs):
-        return self.call(inputs)
+    def __call__(self, inputs, **kwargs):
+        return self.call(inputs, **kwargs)
 
-    def call(self, inputs):
+    def call(self, inputs, *, bfloat16_bits=False):
         """Run the layer on a rank-3 array in its data format; builds the layer
-        from the channel axis on first use. Returns a new float32 ndarray."""
-        x = _float32_input(inputs, "inputs")
+        from the channel axis on first use. Returns a new ndarray whose dtype
+        follows the layer's compute dtype, as Keras autocasts inputs:
+
+        - float32: float32 in and out (other real inputs are cast to float32);
+        - float64: float64 in and out (other real inputs are cast to float64);
+          a float64 C-contiguous input is used in place, without a copy;
+        - bfloat16 ("bfloat16", "mixed_bfloat16"): numpy has no bfloat16, so
+          float64 inputs are passed as they are (rounded to bfloat16 once,
+          by the library), other real inputs as float32, and the result is a
+          float32 array holding the bfloat16 values exactly.
+
+        bfloat16_bits: take a uint16 array of raw bfloat16 bits (the upper
+            half of a float32) and return the output as such bits, with no
+            widening on either side; works on every policy (a float32 or
+            float64 layer rounds its output to bfloat16)."""
+        compute = self._compute_code()
+        if bfloat16_bits:
+            x, x_code = _bf16_bits_input(inputs, "inputs"), DTYPE_BFLOAT16
+            y_type, y_code = np.uint16, DTYPE_BFLOAT16
+        elif compute == DTYPE_FLOAT64:
+            x, x_code = _real_input(inputs, np.float64, "inputs"), DTYPE_FLOAT64
+            y_type, y_code = np.float64, DTYPE_FLOAT64
+        elif compute == DTYPE_BFLOAT16:
+            a = np.asarray(inputs)
+            wide = a.dtype == np.float64
+            x = _real_input(a, np.float64 if wide else np.float32, "inputs")
+            x_code = DTYPE_FLOAT64 if wide else DTYPE_FLOAT32
+            y_type, y_code = np.float32, DTYPE_FLOAT32
+        else:
+            x, x_code = _float32_input(inputs, "inputs"), DTYPE_FLOAT32
+            y_type, y_code = np.float32, DTYPE_FLOAT32
         batch, steps, channels = self._split_shape(x.shape, "input shape")
         if not self.built:
             with self._build_lock:
@@ -651,9 +786,13 @@ class Conv1D:
         count = ctypes.c_size_t()
         handle = self._h()
         self._lib.output_shape(handle, batch, steps, shape, ctypes.byref(count))
-        y = np.empty(tuple(shape), dtype=np.float32)
+        y = np.empty(tuple(shape), dtype=y_type)
         assert y.size == count.value
-        self._lib.forward(handle, _float_ptr(x), x.size, batch, steps, channels, _float_ptr(y), y.size)
+        if x_code == DTYPE_FLOAT32 and y_code == DTYPE_FLOAT32:
+            self._lib.forward(handle, _float_ptr(x), x.size, batch, steps, channels, _float_ptr(y), y.size)
+        else:
+            self._lib.forward_ex(handle, x_code, x.ctypes.data, x.size, batch, steps, channels, y_code,
+                                 y.ctypes.data, y.size)
         return y
 
     def query_algorithm(self, batch, steps):
@@ -851,10 +990,20 @@ class Conv1D:
             present += [Weight.LORA_A, Weight.LORA_B]
         return present
 
+    def _float64_weights(self):
+        """[kernel, bias or None] of a float64-variable layer at full precision."""
+        kernel = np.empty(self._weight_shape(Weight.KERNEL), dtype=np.float64)
+        bias = np.empty(self._weight_shape(Weight.BIAS), dtype=np.float64) if self.use_bias else None
+        self._lib.get_weights_ex(self._h(), DTYPE_FLOAT64, kernel.ctypes.data, kernel.size,
+                                 None if bias is None else bias.ctypes.data, 0 if bias is None else bias.size)
+        return [kernel, bias]
+
     def _get_weight(self, which):
         size = self._weight_size(which)
         if size == 0:
             raise ValueError("layer %r has no weight %r now" % (self.name, WEIGHT_NAMES[Weight(which)]))
+        if which in (Weight.KERNEL, Weight.BIAS) and self._variable_code() == DTYPE_FLOAT64:
+            return self._float64_weights()[int(which)]
         value = np.empty(self._weight_shape(which), dtype=np.float32)
         assert value.size == size
         self._lib.get_weight(self._h(), which, _float_ptr(value), value.size)
@@ -864,11 +1013,20 @@ class Conv1D:
         name = WEIGHT_NAMES[Weight(which)]
         if self._weight_size(which) == 0:
             raise ValueError("layer %r has no weight %r now" % (self.name, name))
-        array = _float32_input(value, name)
+        wide = which in (Weight.KERNEL, Weight.BIAS) and self._variable_code() == DTYPE_FLOAT64
+        array = _real_input(value, np.float64 if wide else np.float32, name)
         shape = self._weight_shape(which)
         if array.shape != shape:
             raise ValueError("%s has shape %r; layer %r needs %r" % (name, array.shape, self.name, shape))
-        self._lib.set_weight(self._h(), which, _float_ptr(array), array.size)
+        if not wide:
+            self._lib.set_weight(self._h(), which, _float_ptr(array), array.size)
+            return
+        # No per-weight call takes float64: write both, the other one as it is.
+        both = self._float64_weights()
+        both[int(which)] = array
+        kernel, bias = both
+        self._lib.set_weights_ex(self._h(), DTYPE_FLOAT64, kernel.ctypes.data, kernel.size,
+                                 None if bias is None else bias.ctypes.data, 0 if bias is None else bias.size)
 
     @property
     def weights(self):
@@ -916,8 +1074,14 @@ class Conv1D:
         if not 1 <= len(plain) <= 2:
             raise ValueError("set_weights expects [kernel, bias] or [kernel] (then lora_kernel_a, lora_kernel_b "
                              "with LoRA on); got %d arrays" % len(weights))
-        kernel = _float32_input(plain[0], "kernel")
-        bias = None if len(plain) < 2 or plain[1] is None else _float32_input(plain[1], "bias")
+        # float64 data go to the library as they are when the layer keeps them
+        # (float64 variables) or rounds them once (bfloat16 variables, rather
+        # than through float32); float32 layers take float32 as always.
+        wide = self._lib.has_dtypes and (self._variable_code() == DTYPE_FLOAT64 or (
+            self.dtype != "float32" and np.asarray(plain[0]).dtype == np.float64))
+        element = np.float64 if wide else np.float32
+        kernel = _real_input(plain[0], element, "kernel")
+        bias = None if len(plain) < 2 or plain[1] is None else _real_input(plain[1], element, "bias")
         if kernel.ndim != 3:
             raise ValueError("kernel must have rank 3 (kernel_size, in_channels/groups, filters); got shape %r" % (
                 kernel.shape,))
@@ -944,13 +1108,17 @@ class Conv1D:
                     raise ValueError("%s has shape %r; layer %r needs %r" % (
                         WEIGHT_NAMES[which], array.shape, self.name, shape))
                 factors.append((which, array))
-        self._lib.set_weights(
-            self._h(),
-            _float_ptr(kernel),
-            kernel.size,
-            None if bias is None else _float_ptr(bias),
-            0 if bias is None else bias.size,
-        )
+        if wide:
+            self._lib.set_weights_ex(self._h(), DTYPE_FLOAT64, kernel.ctypes.data, kernel.size,
+                                     None if bias is None else bias.ctypes.data, 0 if bias is None else bias.size)
+        else:
+            self._lib.set_weights(
+                self._h(),
+                _float_ptr(kernel),
+                kernel.size,
+                None if bias is None else _float_ptr(bias),
+                0 if bias is None else bias.size,
+            )
         for which, array in factors:
             self._lib.set_weight(self._h(), which, _float_ptr(array), array.size)
 
