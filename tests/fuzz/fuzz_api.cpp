@@ -73,7 +73,12 @@ class Reader {
                                   "unit_norm",
                                   "{\"class_name\": \"L1L2\", \"config\": {\"l1\": 0.1, \"l2\": -1}}",
                                   "{\"class_name\": \"MaxNorm\", \"config\": {\"max_value\": 1, \"axis\": [0, 1]}}",
-                                  "{\"class_name\": \"UnitNorm\", \"config\": {\"axis\": 5}}"};
+                                  "{\"class_name\": \"UnitNorm\", \"config\": {\"axis\": 5}}",
+                                  "float64",
+                                  "bfloat16",
+                                  "mixed_bfloat16",
+                                  "float16",
+                                  "{\"class_name\": \"DTypePolicy\", \"config\": {\"name\": \"float64\"}}"};
     const uint8_t b = byte();
     if (b < 200) return words[b % (sizeof(words) / sizeof(*words))];
     std::string s;
@@ -120,6 +125,8 @@ const conv1d_param kParams[] = {CONV1D_PARAM_FILTERS,
                                 CONV1D_PARAM_LORA_RANK,
                                 CONV1D_PARAM_LORA_ALPHA,
                                 CONV1D_PARAM_TRAINABLE,
+                                CONV1D_PARAM_DTYPE,
+                                CONV1D_PARAM_VARIABLE_DTYPE,
                                 static_cast<conv1d_param>(999)};
 
 conv1d_param param(Reader& r) { return kParams[r.byte() % (sizeof(kParams) / sizeof(*kParams))]; }
@@ -134,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(conv1d_create(f, k, &layer));
   if (!layer) return 0;
   for (int op = 0; op < 32 && !r.empty(); ++op) {
-    switch (r.byte() % 15) {
+    switch (r.byte() % 16) {
       case 0: {
         const conv1d_param p = param(r);
         const int64_t v = r.byte() % 2 ? r.size() : static_cast<int64_t>(r.byte() % 32);
@@ -290,6 +297,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (after != before) std::abort();  // a failed call moved the stream
           for (float v : y)
             if (v != -7.0f) std::abort();  // a failed call wrote the output
+        }
+        break;
+      }
+      case 14: {
+        // Typed forward and weights with arbitrary (also invalid) dtypes: a
+        // failed call leaves the output bytes as they were.
+        auto dtype = [&r] { return static_cast<conv1d_dtype>(static_cast<int>(r.byte() % 5) - 1); };
+        const conv1d_dtype xt = dtype(), yt = dtype(), wt = dtype();
+        const int64_t n = r.size(), steps = r.size(), c = r.size();
+        const size_t xl = r.byte() * 16u, yl = r.byte() * 16u;
+        std::vector<double> x(xl, 0.5), y(yl, -7.0);  // 8 bytes per element: room for any dtype
+        const conv1d_status s =
+            conv1d_forward_ex(layer, xt, xl ? x.data() : nullptr, xl, n, steps, c, yt, yl ? y.data() : nullptr, yl);
+        check(s);
+        if (s != CONV1D_OK)
+          for (double v : y)
+            if (v != -7.0) std::abort();  // a failed call wrote the output
+        size_t kl = 0, bl = 0;
+        if (conv1d_weight_sizes(layer, &kl, &bl) == CONV1D_OK && kl < (1u << 20)) {
+          std::vector<double> w(kl + r.byte() % 2, 0.25), b(bl + 1, 0.5);
+          check(conv1d_get_weights_ex(layer, wt, w.data(), w.size(), bl ? b.data() : nullptr, bl));
+          check(conv1d_set_weights_ex(layer, wt, w.data(), w.size(), bl ? b.data() : nullptr, bl));
         }
         break;
       }
