@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/problem.hpp"
 #include "runtime/thread_pool.hpp"
@@ -57,12 +58,25 @@ std::size_t slot_floats(const ConvProblem& p) {
                                   (p.channels_first ? rows : kGemmRowTile) * p.filters);
 }
 
+// Rows per GEMM call. float32 always uses kGemmRowTile, which keeps streamed
+// outputs bitwise equal to forward's (problem.hpp). float64 has no streams,
+// so a short input gets a tile of its own length instead of mostly waste;
+// every call of one problem still has the same shape, so the result does not
+// depend on the thread count. Never more than kGemmRowTile, which the
+// workspace is sized for.
+template <class T>
+int64_t row_tile(const ConvProblem& p) {
+  if (std::is_same<T, float>::value || p.out_steps >= kGemmRowTile) return kGemmRowTile;
+  return (p.out_steps + 3) / 4 * 4;
+}
+
 template <class T>
 void run_task(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y, int64_t task, T* slot) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
   const int64_t n = task / blocks_per_item(p), t0 = task % blocks_per_item(p) * kRows;
   const int64_t rows = std::min(kRows, Lo - t0);
-  const int64_t tiles = (rows + kGemmRowTile - 1) / kGemmRowTile, span = block_span(p, tiles * kGemmRowTile);
+  const int64_t tile = row_tile<T>(p);
+  const int64_t tiles = (rows + tile - 1) / tile, span = block_span(p, tiles * tile);
   const T* xn = x + n * L * C;
   T* xp = slot;
   // Row r of xp is input step t0*s + r - pad_left, zero outside [0, L).
@@ -79,11 +93,11 @@ void run_task(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y,
   }
   T* extra = slot + block_span(p, task_rows(p)) * C;
   for (int64_t q = 0; q < tiles; ++q) {
-    const int64_t r0 = q * kGemmRowTile, valid = std::min(kGemmRowTile, rows - r0);
+    const int64_t r0 = q * tile, valid = std::min(tile, rows - r0);
     // channels_first: rows (time, filters) in the slot, transposed below;
     // channels_last: straight into y, but a partial last tile in the slot.
-    T* out = p.channels_first ? extra + r0 * F : valid == kGemmRowTile ? y + (n * Lo + t0 + r0) * F : extra;
-    for (int64_t t = 0; t < kGemmRowTile; ++t) {
+    T* out = p.channels_first ? extra + r0 * F : valid == tile ? y + (n * Lo + t0 + r0) * F : extra;
+    for (int64_t t = 0; t < tile; ++t) {
       T* row = out + t * F;
       if (bias)
         std::memcpy(row, bias, sizeof(T) * F);
@@ -93,9 +107,9 @@ void run_task(const ConvProblem& p, const T* x, const T* w, const T* bias, T* y,
     const T* xq = xp + r0 * p.stride * C;
     for (int64_t j = 0; j < p.kernel; ++j)
       for (int64_t g = 0; g < p.groups; ++g)
-        gemm_acc(i32(kGemmRowTile), i32(fg), i32(cg), xq + j * p.dilation * C + g * cg, i32(p.stride * C),
+        gemm_acc(i32(tile), i32(fg), i32(cg), xq + j * p.dilation * C + g * cg, i32(p.stride * C),
                  w + j * cg * F + g * fg, i32(F), out + g * fg, i32(F));
-    if (!p.channels_first && valid < kGemmRowTile)
+    if (!p.channels_first && valid < tile)
       std::memcpy(y + (n * Lo + t0 + r0) * F, out, sizeof(T) * static_cast<size_t>(valid * F));
   }
   if (p.channels_first) {
