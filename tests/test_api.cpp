@@ -11,16 +11,14 @@
 
 #include "api_layer.hpp"
 #include "naive_conv1d.hpp"
+#include "random_data.hpp"
 
 namespace {
 
 using test_util::Layer;
 
 std::vector<float> random_vec(std::mt19937& rng, size_t n, float lo, float hi) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = u(rng);
-  return v;
+  return test_util::uniform_from(rng, n, lo, hi);
 }
 
 using test_util::kActivationCount;

@@ -15,6 +15,7 @@
 
 #include "api_layer.hpp"
 #include "naive_conv1d.hpp"
+#include "random_data.hpp"
 
 namespace {
 
@@ -66,10 +67,7 @@ double from_bits(uint16_t h) {
 }
 
 std::vector<double> random_doubles(std::mt19937_64& rng, size_t n, double lo, double hi) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<double> v(n);
-  for (double& e : v) e = u(rng);
-  return v;
+  return test_util::uniform_from(rng, n, lo, hi);
 }
 
 using test_util::kActivationCount;
