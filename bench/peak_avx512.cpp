@@ -1,4 +1,6 @@
 // AVX-512 FMA peak probe. Only this file is compiled with -mavx512f -mfma.
+#include "peak_avx512.hpp"
+
 #include <immintrin.h>
 
 #include "peak.hpp"
@@ -35,11 +37,7 @@ float fma_loop_avx512(long iters) {
                                                _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7))),
                                  _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)),
                                                _mm512_add_ps(_mm512_add_ps(c12, c13), _mm512_add_ps(c14, c15))));
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s);
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return sum_lanes(s);
 }
 
 }  // namespace bench

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "peak.hpp"
+#include "peak_avx512.hpp"
 
 namespace bench {
 
@@ -33,11 +34,7 @@ float dpbf16_loop_avx512(long iters) {
   }
   __m512 s = c[0];
   for (int i = 1; i < 16; ++i) s = _mm512_add_ps(s, c[i]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s);
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return sum_lanes(s);
 }
 
 }  // namespace bench
