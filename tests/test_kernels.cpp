@@ -3,6 +3,7 @@
 // plus the reference itself on a hand-computed case.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "activations.hpp"
 #include "dispatch/cpu.hpp"
 #include "dispatch/dispatch.hpp"
+#include "kernels/backward.hpp"
 #include "kernels/problem.hpp"
 
 using conv1d::ConvProblem;
@@ -227,4 +229,57 @@ TEST_CASE("auto picks a SIMD direct kernel where one exists, GEMM or scalar othe
   // Tiny strided channels_first: scalar direct.
   const ConvProblem tiny = problem(1, 9, 2, 2, 3, 2, 1, 1, 0, 0, true);
   CHECK(conv1d::make_plan(tiny, e, nullptr, CONV1D_ISA_SCALAR).kernel == "direct/scalar");
+}
+
+TEST_CASE("dW register tiles over filter vectors and over channel vectors: every tail, same bits", "[kernels][simd]") {
+  // C/G and F/G sweep 1-4 channel vectors with each lane tail and 1-12
+  // filters per channel tile; short items (several per chunk) and long ones
+  // (several 96-row chunks); padding, stride, dilation and groups move the
+  // rows each tap sees. Both tilings keep one running sum per element in
+  // row order, so they must agree bit for bit, for any split of the tiles.
+  std::mt19937 rng(7);
+  struct Shape {
+    int64_t n, L, C, F, k, s, d, G, pl, pr;
+  };
+  const Shape shapes[] = {
+      {3, 9, 37, 13, 3, 1, 1, 1, 1, 1},    {2, 230, 64, 25, 2, 1, 3, 1, 3, 0}, {4, 20, 100, 7, 3, 2, 1, 1, 0, 0},
+      {1, 130, 130, 12, 5, 1, 1, 2, 2, 2}, {2, 40, 48, 36, 3, 1, 1, 3, 1, 1},  {5, 6, 5, 6, 2, 1, 1, 1, 0, 1},
+      {2, 300, 16, 1, 1, 1, 1, 1, 0, 0},   {3, 17, 200, 19, 4, 3, 1, 1, 2, 1},
+  };
+  for (const Shape& sh : shapes) {
+    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, sh.s, sh.d, sh.G, sh.pl, sh.pr, false);
+    INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " F=" << p.filters << " k=" << p.kernel
+              << " s=" << p.stride << " d=" << p.dilation << " G=" << p.groups << " pl=" << p.pad_left);
+    const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
+    const auto dz = random_vec(rng, p.batch * p.out_steps * p.filters);
+    // The same dz channels_first, for the channel tiles' in-place read.
+    std::vector<float> dz_ncw(dz.size());
+    for (int64_t n = 0; n < p.batch; ++n)
+      for (int64_t t = 0; t < p.out_steps; ++t)
+        for (int64_t f = 0; f < p.filters; ++f)
+          dz_ncw[(n * p.filters + f) * p.out_steps + t] = dz[(n * p.out_steps + t) * p.filters + f];
+    const size_t nw = static_cast<size_t>(p.kernel * p.cg() * p.filters);
+    std::vector<float> want(nw);
+    conv1d::backward_weights_reference(p, x.data(), dz.data(), want.data());
+    const double tol = 1e-5 * std::sqrt(static_cast<double>(p.batch * p.out_steps)) + 1e-6;
+    for (conv1d_isa isa : simd_isas()) {
+      const conv1d::BackwardKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
+      INFO("isa " << isa);
+      std::vector<float> by_filters(nw + 4, 1e30f);
+      const int64_t ft = k.weight_tiles(p);
+      k.weight_tiles_run(p, x.data(), dz.data(), by_filters.data(), 0, ft / 3);
+      k.weight_tiles_run(p, x.data(), dz.data(), by_filters.data(), ft / 3, ft);
+      for (size_t i = 0; i < nw; ++i) REQUIRE(std::fabs(by_filters[i] - want[i]) <= tol * (1 + std::fabs(want[i])));
+      const int64_t ct = k.channel_tiles(p);
+      std::vector<float> ws(static_cast<size_t>(k.channel_tile_floats(p)));
+      for (bool ncw : {false, true}) {
+        INFO("dz channels_first " << ncw);
+        std::vector<float> by_channels(nw + 4, 1e30f);
+        const float* d = ncw ? dz_ncw.data() : dz.data();
+        k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), ct / 2, ct);
+        k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), 0, ct / 2);
+        CHECK(std::memcmp(by_channels.data(), by_filters.data(), (nw + 4) * sizeof(float)) == 0);
+      }
+    }
+  }
 }

@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "kernels/backward.hpp"
 #include "kernels/direct_isa.hpp"
+#include "kernels/transpose.hpp"
 #include "runtime/aligned.hpp"
 #include "runtime/thread_pool.hpp"
 
@@ -365,18 +366,10 @@ const BackwardKernels& backward_kernels(conv1d_isa isa) {
 
 // (batch, a, b) -> (batch, b, a), row-major, in 32 x 32 blocks so that both
 // sides stay within a few cache lines per block.
-void transpose_items(const float* src, float* dst, int64_t batch, int64_t a, int64_t b) {
-  constexpr int64_t kB = 32;
-  for (int64_t n = 0; n < batch; ++n) {
-    const float* s = src + n * a * b;
-    float* d = dst + n * a * b;
-    for (int64_t i0 = 0; i0 < a; i0 += kB)
-      for (int64_t j0 = 0; j0 < b; j0 += kB) {
-        const int64_t i1 = std::min(a, i0 + kB), j1 = std::min(b, j0 + kB);
-        for (int64_t i = i0; i < i1; ++i)
-          for (int64_t j = j0; j < j1; ++j) d[j * a + i] = s[i * b + j];
-      }
-  }
+// On the pool: channels_first training reads are as large as the compute's.
+void transpose_on_pool(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, int threads) {
+  parallel_for(transpose_tasks(batch, a), threads,
+               [&](int64_t begin, int64_t end) { transpose_items(src, dst, batch, a, b, begin, end); });
 }
 
 bool is_depthwise1(const ConvProblem& p) { return p.cg() == 1 && p.fg() == 1; }
@@ -459,6 +452,19 @@ bool transposed_forward_ok(const ConvProblem& p, const ExecConfig& e) {
   return true;
 }
 
+int isa_lanes(conv1d_isa isa) { return isa >= CONV1D_ISA_AVX512 ? 16 : 8; }
+
+// Whether dW tiles vectorised over channels beat those vectorised over
+// filters: when the channels fill the vectors at least as well (they also
+// load fewer values per FMA; measured faster on every suite row that has a
+// vector of channels per group).
+bool channel_tiles_pay(const ConvProblem& p, int lanes) {
+  const auto fill = [lanes](int64_t n) {
+    return static_cast<double>(n) / static_cast<double>((n + lanes - 1) / lanes * lanes);
+  };
+  return p.cg() >= lanes && fill(p.cg()) >= fill(p.fg());
+}
+
 Plan loops_plan(const ConvProblem& p, const ExecConfig& e, const char* what) {
   Plan plan;
   plan.algorithm = CONV1D_ALGORITHM_DIRECT;
@@ -520,23 +526,41 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data.reason = forced_direct ? "forced direct" : "direct loops for small groups";
   }
   // Weights. channels_first at stride 1 has x and dz contiguous along time:
-  // GEMMs read them in place, where the register tiles need both transposed.
-  const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups;
+  // GEMMs read them in place, where the register tiles need x transposed.
+  // With more than one tap the channel tiles on x transposed (dz read in
+  // place) beat those GEMMs (tcn_d4_ncw 1.4x, textcnn_k3_ncw 1.15x); a
+  // pointwise layer's is one plain GEMM per item, which the tiles only match.
+  const bool tiles_ok = e.max_isa >= CONV1D_ISA_AVX2 && channel_tiles_pay(p, isa_lanes(e.max_isa));
+  const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups && (p.kernel == 1 || !tiles_ok);
+  // Under 128 rows in all, the tiles' per-tile costs (the channel tiles'
+  // transpose into dw, the filter tiles' partial vectors) outweigh their
+  // compute: measured on seed_example (32 rows) and small_latency (64).
+  const bool few_rows = p.batch * p.out_steps < 128;
   if (ncw_gemm && (forced_gemm || !forced_direct)) {
     bp.weights = backward_gemm_plan(p, e, "weights-ncw");
     const int64_t block = backward_weights_ncw_block(p);
     bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
     bp.weights.reason = forced_gemm ? "forced gemm; channels_first: GEMMs on x and dz in place"
                                     : "channels_first, stride 1: GEMMs per (item, tap) on x and dz in place";
-  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
+  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2 &&
+             (forced_direct || !few_rows || !gemm_ok || small_groups)) {
+    const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.weights.isa = e.max_isa;
-    bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
-    bp.weights.threads = useful_threads(p, e.threads, backward_kernels(e.max_isa).weight_tiles(p));
-    bp.weights.reason = "register tiles of channels x filters over the batch's rows";
+    if (channel_tiles_pay(p, isa_lanes(e.max_isa))) {
+      bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/channel-tiles";
+      bp.weights.threads = useful_threads(p, e.threads, k.channel_tiles(p));
+      bp.weights.reason = "register tiles of channel vectors x filters over the batch's rows";
+    } else {
+      bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
+      bp.weights.threads = useful_threads(p, e.threads, k.weight_tiles(p));
+      bp.weights.reason = "register tiles of channels x filter vectors over the batch's rows";
+    }
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.weights = backward_gemm_plan(p, e, "weights");
-    bp.weights.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
+    bp.weights.reason = forced_gemm ? "forced gemm"
+                        : few_rows  ? "few rows: a batch-wide GEMM per (tap, group) beats tiles' fixed costs"
+                                    : "batch-wide GEMM per (tap, group)";
   } else {
     bp.weights = loops_plan(p, e, "weights");
     bp.weights.reason = forced_direct ? "forced direct" : "direct loops for small groups";
@@ -608,8 +632,12 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool weights_ncw = dw && plan.weights.kernel.find("/weights-ncw") != std::string::npos;
   const bool weights_gemm = dw && !weights_ncw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
   const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
+  const bool channel_tiles = dw && plan.weights.kernel.find("/channel-tiles") != std::string::npos;
   const bool need_nwc = data_nwc || (dw && !weights_ncw);
   const bool first = p_in.channels_first;
+  // The channel tiles broadcast dz in either layout: only x needs transposing for them.
+  const bool dz_t = first && (data_nwc || (dw && !weights_ncw && !channel_tiles));
+  const int threads = std::max(plan.data.threads, plan.weights.threads);  // for the layout transposes
   ConvProblem p = p_in;
   p.channels_first = false;
 
@@ -618,12 +646,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t z_count = static_cast<size_t>(p.batch * p.out_steps * p.filters);
   // Per-thread scratch, reused across calls (slot 3).
   ScratchSplit scratch(3);
-  const size_t xt_i = scratch.want(first && dw && !weights_ncw ? x_count : 0),
-               dzt_i = scratch.want(first && need_nwc ? z_count : 0),
+  const size_t xt_i = scratch.want(first && dw && !weights_ncw ? x_count : 0), dzt_i = scratch.want(dz_t ? z_count : 0),
                dxt_i = scratch.want(first && data_nwc ? x_count : 0);
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
   const size_t fold_i = scratch.want(data_folded ? backward_data_folded_floats(p, plan.data.threads) : 0);
+  const size_t ctile_i =
+      scratch.want(channel_tiles ? static_cast<size_t>(backward_kernels(plan.weights.isa).channel_tile_floats(p)) : 0);
   // Strided transposed dx: each phase's rows before the scatter.
   std::vector<DataPhase> phases;
   size_t phase_floats = 0;
@@ -656,10 +685,9 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (!need_nwc) return;
   const float* dz_nwc = dz;
   const float* x_nwc = x;
+  if (dz_t) transpose_on_pool(dz, dzt, p.batch, p.filters, p.out_steps, threads), dz_nwc = dzt;
   if (first) {
-    transpose_items(dz, dzt, p.batch, p.filters, p.out_steps);
-    dz_nwc = dzt;
-    if (dw && !weights_ncw) transpose_items(x, xt, p.batch, p.in_channels, p.in_steps), x_nwc = xt;
+    if (dw && !weights_ncw) transpose_on_pool(x, xt, p.batch, p.in_channels, p.in_steps, threads), x_nwc = xt;
   }
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
@@ -678,12 +706,17 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(k.weight_tiles(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
+  } else if (channel_tiles) {
+    const BackwardKernels& k = backward_kernels(plan.weights.isa);
+    float* ws = scratch.get(ctile_i);
+    parallel_for(k.channel_tiles(p), plan.weights.threads,
+                 [&](int64_t b, int64_t e) { k.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws, b, e); });
   } else if (dw && !weights_gemm && !weights_ncw) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });
   }
-  if (data_nwc && first) transpose_items(dx_nwc, dx, p.batch, p.in_steps, p.in_channels);
+  if (data_nwc && first) transpose_on_pool(dx_nwc, dx, p.batch, p.in_steps, p.in_channels, threads);
 }
 
 }  // namespace conv1d

@@ -67,6 +67,13 @@ struct BackwardKernels {
   BackwardRunFn weights;
   int64_t (*weight_tiles)(const ConvProblem& p);  // null for the portable loops
   WeightTilesFn weight_tiles_run;
+  // dW tiles vectorised over input channels (null for the portable loops):
+  // the tile count, the workspace they need in floats, and tiles [begin, end).
+  int64_t (*channel_tiles)(const ConvProblem& p);
+  int64_t (*channel_tile_floats)(const ConvProblem& p);
+  // x is channels_last; dz channels_last, or channels_first with dz_channels_first.
+  void (*channel_tiles_run)(const ConvProblem& p, const float* x, const float* dz, bool dz_channels_first, float* dw,
+                            float* workspace, int64_t begin, int64_t end);
 };
 namespace portable {
 extern const BackwardKernels backward;

@@ -1,0 +1,56 @@
+// 4x4 register transposes (SSE, part of baseline x86-64) inside 32x32
+// blocks, so a block's 32 source rows and 32 destination rows stay in L1;
+// a scalar loop takes the edges. A plain element loop ran at about 2 ns per
+// element on channels_first training shapes, a third of the dW time.
+#include "kernels/transpose.hpp"
+
+#include <algorithm>
+
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
+namespace conv1d {
+
+namespace {
+
+constexpr int64_t kBlock = 32;
+
+void transpose_block(const float* s, float* d, int64_t a, int64_t b, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  int64_t i = i0;
+#if defined(__SSE2__)
+  for (; i + 4 <= i1; i += 4) {
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      __m128 r0 = _mm_loadu_ps(s + i * b + j), r1 = _mm_loadu_ps(s + (i + 1) * b + j);
+      __m128 r2 = _mm_loadu_ps(s + (i + 2) * b + j), r3 = _mm_loadu_ps(s + (i + 3) * b + j);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(d + j * a + i, r0);
+      _mm_storeu_ps(d + (j + 1) * a + i, r1);
+      _mm_storeu_ps(d + (j + 2) * a + i, r2);
+      _mm_storeu_ps(d + (j + 3) * a + i, r3);
+    }
+    for (; j < j1; ++j)
+      for (int64_t r = 0; r < 4; ++r) d[j * a + i + r] = s[(i + r) * b + j];
+  }
+#endif
+  for (; i < i1; ++i)
+    for (int64_t j = j0; j < j1; ++j) d[j * a + i] = s[i * b + j];
+}
+
+}  // namespace
+
+int64_t transpose_tasks(int64_t batch, int64_t a) { return batch * ((a + kBlock - 1) / kBlock); }
+
+void transpose_items(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, int64_t begin, int64_t end) {
+  const int64_t blocks = (a + kBlock - 1) / kBlock;
+  (void)batch;
+  for (int64_t task = begin; task < end; ++task) {
+    const int64_t n = task / blocks, i0 = task % blocks * kBlock, i1 = std::min(a, i0 + kBlock);
+    const float* s = src + n * a * b;
+    float* d = dst + n * a * b;
+    for (int64_t j0 = 0; j0 < b; j0 += kBlock) transpose_block(s, d, a, b, i0, i1, j0, std::min(b, j0 + kBlock));
+  }
+}
+
+}  // namespace conv1d
