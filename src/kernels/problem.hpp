@@ -19,9 +19,16 @@ struct ConvProblem {
   int64_t groups = 1;           // G; C % G == 0 and F % G == 0
   int64_t pad_left = 0;         // zeros before the input; those after it are implied by out_steps
   bool channels_first = false;  // x (N,C,L), y (N,F,L_out) instead of (N,L,C), (N,L_out,F)
+  // Output pitches in floats, 0 for dense (F and L_out*F). Only the
+  // channels_last SIMD direct kernels honour them: backward's strided dx
+  // phases write every s-th row of dx in place through them.
+  int64_t y_row_pitch = 0;
+  int64_t y_item_pitch = 0;
 
   int64_t cg() const { return in_channels / groups; }
   int64_t fg() const { return filters / groups; }
+  int64_t y_row() const { return y_row_pitch ? y_row_pitch : filters; }
+  int64_t y_item() const { return y_item_pitch ? y_item_pitch : out_steps * filters; }
   // Rows of input the taps reach, padding included.
   int64_t span_rows() const { return (out_steps - 1) * stride + (kernel - 1) * dilation + 1; }
 };
