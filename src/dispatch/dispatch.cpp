@@ -543,10 +543,11 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // pointwise layer's is one plain GEMM per item, which the tiles only match.
   const bool tiles_ok = e.max_isa >= CONV1D_ISA_AVX2 && channel_tiles_pay(p, isa_lanes(e.max_isa));
   const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups && (p.kernel == 1 || !tiles_ok);
-  // Under 128 rows in all, the tiles' per-tile costs (the channel tiles'
-  // transpose into dw, the filter tiles' partial vectors) outweigh their
-  // compute: measured on seed_example (32 rows) and small_latency (64).
-  const bool few_rows = p.batch * p.out_steps < 128;
+  // Under 96 rows in all (one row chunk), the tiles' per-tile costs (the
+  // channel tiles' transpose into dw, the filter tiles' partial vectors)
+  // outweigh their compute: measured on seed_example (32 rows); from
+  // textcnn_k3_b1's 126 the tiles win (they also split over threads better).
+  const bool few_rows = p.batch * p.out_steps < 96;
   if (ncw_gemm && (forced_gemm || !forced_direct)) {
     bp.weights = backward_gemm_plan(p, e, "weights-ncw");
     const int64_t block = backward_weights_ncw_block(p);
