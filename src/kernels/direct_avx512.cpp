@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <utility>
+#include <cstdlib>
 
 #include "activations.hpp"
 #include "kernels/backward.hpp"
