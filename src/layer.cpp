@@ -183,6 +183,7 @@ void Layer::commit(const LayerConfig& next) {
   effective_bias_.swap(d.bias);
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
+  backward_plans_.clear();
   bwd_packed_.reset();
 }
 
@@ -311,6 +312,7 @@ void Layer::install(Weights w, LayerConfig cfg) {
   built_ = true;
   std::lock_guard<std::mutex> lock(plan_mutex_);
   plans_.clear();
+  backward_plans_.clear();
   bwd_packed_.reset();
 }
 
@@ -878,6 +880,21 @@ Plan Layer::plan_for(const ConvProblem& p) const {
   return plan;
 }
 
+std::shared_ptr<const BackwardPlan> Layer::backward_plan_for(const ConvProblem& p) const {
+  const auto key = std::make_pair(p.batch, p.in_steps);
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  auto it = backward_plans_.find(key);
+  if (it != backward_plans_.end()) return it->second;
+  auto plan = std::make_shared<const BackwardPlan>(make_backward_plan(p, exec_config()));
+  if (cfg_.verbose) {
+    std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan->data).c_str());
+    std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan->weights).c_str());
+  }
+  if (backward_plans_.size() >= 256) backward_plans_.clear();
+  backward_plans_.emplace(key, plan);
+  return plan;
+}
+
 template <class T>
 Plan Layer::find_plan(const ConvProblem& p, const T* x, T* y) const {
   const std::vector<Plan> candidates =
@@ -1273,11 +1290,8 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     dz = z;
   }
   if (dx_out || dk_out) {
-    const BackwardPlan plan = make_backward_plan(p, exec_config());
-    if (cfg_.verbose) {
-      if (dx_out) std::fprintf(stderr, "%s (backward data)\n", plan_line(p, plan.data).c_str());
-      if (dk_out) std::fprintf(stderr, "%s (backward weights)\n", plan_line(p, plan.weights).c_str());
-    }
+    const std::shared_ptr<const BackwardPlan> cached = backward_plan_for(p);
+    const BackwardPlan& plan = *cached;
     std::shared_ptr<const TransposedWeights> transposed;
     if (dx_out && backward_uses_transposed(plan)) {
       std::lock_guard<std::mutex> lock(plan_mutex_);

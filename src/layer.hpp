@@ -175,6 +175,8 @@ class Layer {
   ExecConfig exec_config() const;
   // The cached plan for p's (batch, steps), made on first use.
   Plan plan_for(const ConvProblem& p) const;
+  // The same for backward (small training steps spent a fifth of their time planning).
+  std::shared_ptr<const BackwardPlan> backward_plan_for(const ConvProblem& p) const;
   // Find mode: times each candidate on this call's data, caches the fastest.
   template <class T>
   Plan find_plan(const ConvProblem& p, const T* x, T* y) const;
@@ -200,6 +202,7 @@ class Layer {
     bool found = false;  // settled by find mode
   };
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
+  mutable std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const BackwardPlan>> backward_plans_;
   // The transposed kernels backward's dx packs, made on first use (under
   // plan_mutex_) and dropped with the plans whenever the weights change.
   mutable std::shared_ptr<const TransposedWeights> bwd_packed_;

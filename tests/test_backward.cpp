@@ -367,3 +367,44 @@ TEST_CASE("backward: subsets, accumulation and concurrent calls", "[backward][th
   for (std::thread& t : threads) t.join();
   for (int v : ok) REQUIRE(v == 1);
 }
+
+TEST_CASE("backward plans are cached per shape and follow parameter and weight changes", "[backward][dispatch]") {
+  Problem p;
+  p.N = 2, p.L = 60, p.C = 32;
+  p.c.filters = 24, p.c.kernel = 3, p.c.padding = "same";
+  const std::vector<float> x = uniform(p.x_len(), 21, -1, 1), w = uniform(p.w_len(), 22, -1, 1),
+                           w2 = uniform(p.w_len(), 23, -1, 1), b = uniform(24, 24, -1, 1);
+  const std::vector<float> dy = uniform(static_cast<size_t>(p.N * p.L * p.c.filters), 25, -1, 1);
+  const auto fresh = [&](conv1d_algorithm a, const std::vector<float>& kernel) {
+    Layer l(p.c.filters, p.c.kernel);
+    configure(l, p);
+    REQUIRE(conv1d_set_int(l, CONV1D_PARAM_ALGORITHM, a) == CONV1D_OK);
+    REQUIRE(conv1d_set_weights(l, kernel.data(), kernel.size(), b.data(), b.size()) == CONV1D_OK);
+    return library_grads(l, p, x, dy);
+  };
+  const Grads ref = fresh(CONV1D_ALGORITHM_REFERENCE, w), direct = fresh(CONV1D_ALGORITHM_DIRECT, w);
+  const Grads direct2 = fresh(CONV1D_ALGORITHM_DIRECT, w2);
+  // The float64-accumulating oracle and the float32 tiles differ in the last bits somewhere.
+  REQUIRE(std::memcmp(ref.dk.data(), direct.dk.data(), ref.dk.size() * 4) != 0);
+
+  Layer l(p.c.filters, p.c.kernel);
+  configure(l, p);
+  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_ALGORITHM, CONV1D_ALGORITHM_DIRECT) == CONV1D_OK);
+  REQUIRE(conv1d_set_weights(l, w.data(), w.size(), b.data(), b.size()) == CONV1D_OK);
+  Grads g = library_grads(l, p, x, dy);
+  CHECK(std::memcmp(g.dk.data(), direct.dk.data(), g.dk.size() * 4) == 0);
+  CHECK(std::memcmp(g.dx.data(), direct.dx.data(), g.dx.size() * 4) == 0);
+  // A changed algorithm re-plans the same shape.
+  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_ALGORITHM, CONV1D_ALGORITHM_REFERENCE) == CONV1D_OK);
+  g = library_grads(l, p, x, dy);
+  CHECK(std::memcmp(g.dk.data(), ref.dk.data(), g.dk.size() * 4) == 0);
+  CHECK(std::memcmp(g.dx.data(), ref.dx.data(), g.dx.size() * 4) == 0);
+  // Back to direct, then new weights: they reach dx (the flipped, transposed kernel is repacked).
+  REQUIRE(conv1d_set_int(l, CONV1D_PARAM_ALGORITHM, CONV1D_ALGORITHM_DIRECT) == CONV1D_OK);
+  g = library_grads(l, p, x, dy);
+  CHECK(std::memcmp(g.dx.data(), direct.dx.data(), g.dx.size() * 4) == 0);
+  REQUIRE(conv1d_set_weights(l, w2.data(), w2.size(), b.data(), b.size()) == CONV1D_OK);
+  g = library_grads(l, p, x, dy);
+  CHECK(std::memcmp(g.dx.data(), direct2.dx.data(), g.dx.size() * 4) == 0);
+  CHECK(std::memcmp(g.dx.data(), direct.dx.data(), g.dx.size() * 4) != 0);
+}

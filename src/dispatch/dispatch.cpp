@@ -512,6 +512,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     const std::vector<DataPhase> phases = data_phases(p);
     PackKind kind = PackKind::kNwc;
     if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
+    if (p.stride == 1 && !phases.empty()) bp.data_problem = phases.front().q;
     bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.data.isa = e.max_isa;
     bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) +
@@ -704,7 +705,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (data_fwd) {
     if (!transposed) fail(CONV1D_ERROR_INTERNAL, "execute_backward: the transposed plan needs its packed kernel");
     if (p.stride == 1) {
-      const ConvProblem q = data_phases(p_in).front().q;
+      const ConvProblem& q = plan.data_problem;
       Plan fp = plan.data;
       fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, transposed->phases.front()));
       // With packed weights the SIMD path never reads the unpacked kernel.

@@ -103,6 +103,8 @@ bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf1
 struct BackwardPlan {
   Plan data;
   Plan weights;
+  // Stride-1 transposed dx: the forward problem the SIMD kernels run on dz.
+  ConvProblem data_problem;
 };
 
 // Plans the backward pass of p: the forced algorithm, or for AUTO the
