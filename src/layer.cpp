@@ -1303,7 +1303,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     }
     execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, transposed.get());
   }
-  if (db_out) backward_bias(p, dz, db_out);
+  if (db_out) execute_backward_bias(p, exec_config(), dz, db_out);
   if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kernel_shape(), 1.0);
   if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
   if (accumulate) {

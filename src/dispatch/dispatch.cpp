@@ -581,6 +581,16 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   return bp;
 }
 
+void execute_backward_bias(const ConvProblem& p, const ExecConfig& e, const float* dz, float* dbias) {
+  if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) return backward_bias(p, dz, dbias);
+  const BackwardKernels& k = backward_kernels(e.max_isa);
+  // About a nanosecond per element: a second thread pays from ~200k elements.
+  const double elements =
+      static_cast<double>(p.batch) * static_cast<double>(p.out_steps) * static_cast<double>(p.filters);
+  const int threads = elements < 2e5 ? 1 : e.threads;
+  parallel_for(backward_bias_tasks(p), threads, [&](int64_t b, int64_t end) { k.bias(p, dz, dbias, b, end); });
+}
+
 bool backward_uses_transposed(const BackwardPlan& plan) {
   return plan.data.kernel.find("/transposed") != std::string::npos;
 }

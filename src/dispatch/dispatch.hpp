@@ -112,6 +112,11 @@ struct BackwardPlan {
 // batch-wide GEMMs otherwise, and direct loops for depthwise layers.
 BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e);
 
+// dbias of p (either layout) with e's ISA on up to e's threads; the
+// reference algorithm runs the plain oracle loops. Same bits for any thread
+// count.
+void execute_backward_bias(const ConvProblem& p, const ExecConfig& e, const float* dz, float* dbias);
+
 // Whether plan's dx runs the forward kernels on the transposed problem, and
 // the packed kernels (flipped in time, transposed) it needs for p at `isa`:
 // one for stride 1, one per output phase for stride s > 1. The packing

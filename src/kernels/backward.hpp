@@ -20,8 +20,13 @@ namespace conv1d {
 void backward_data_reference(const ConvProblem& p, const float* dz, const float* w, float* dx);
 void backward_weights_reference(const ConvProblem& p, const float* x, const float* dz, float* dw);
 
-// dbias in double, summed in a fixed order (so for any thread count).
+// dbias in double, summed in a fixed order (so for any thread count): the
+// oracle's plain loops.
 void backward_bias(const ConvProblem& p, const float* dz, float* dbias);
+// The fast form: tasks are blocks of kBiasFilters filters, each ISA's
+// BackwardKernels::bias runs tasks [begin, end).
+constexpr int64_t kBiasFilters = 64;
+inline int64_t backward_bias_tasks(const ConvProblem& p) { return (p.filters + kBiasFilters - 1) / kBiasFilters; }
 
 // GEMMs spanning the whole batch on single-threaded OpenBLAS, channels_last
 // only; dx and/or dw (either may be null). A fixed set of calls is spread
@@ -74,6 +79,8 @@ struct BackwardKernels {
   // x is channels_last; dz channels_last, or channels_first with dz_channels_first.
   void (*channel_tiles_run)(const ConvProblem& p, const float* x, const float* dz, bool dz_channels_first, float* dw,
                             float* workspace, int64_t begin, int64_t end);
+  // dbias for tasks [begin, end) of backward_bias_tasks(p), either layout.
+  void (*bias)(const ConvProblem& p, const float* dz, float* dbias, int64_t begin, int64_t end);
 };
 namespace portable {
 extern const BackwardKernels backward;

@@ -119,7 +119,8 @@ namespace portable {
 namespace {
 #include "kernels/backward_direct.inc"
 }  // namespace
-const BackwardKernels backward = {backward_data_run, backward_weights_run, nullptr, nullptr, nullptr, nullptr, nullptr};
+const BackwardKernels backward = {backward_data_run, backward_weights_run, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  bias_run};
 }  // namespace portable
 
 }  // namespace conv1d

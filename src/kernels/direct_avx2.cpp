@@ -54,8 +54,8 @@ struct V {
 
 }  // namespace
 
-const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,     weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run};
+const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
+                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <utility>
 #include <cstdlib>
+#include <utility>
 
 #include "activations.hpp"
 #include "kernels/backward.hpp"
@@ -25,8 +25,8 @@ namespace {
 
 }  // namespace
 
-const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,     weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run};
+const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
+                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 
