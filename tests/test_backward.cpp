@@ -303,6 +303,7 @@ TEST_CASE("fast backward paths match the float64 formulas on larger shapes, bit-
                   << conv1d_algorithm_name(a) << " isa " << isa << ": 1 and 2 threads");
         REQUIRE(std::memcmp(by_threads[0].dx.data(), by_threads[1].dx.data(), x.size() * 4) == 0);
         REQUIRE(std::memcmp(by_threads[0].dk.data(), by_threads[1].dk.data(), w.size() * 4) == 0);
+        REQUIRE(std::memcmp(by_threads[0].db.data(), by_threads[1].db.data(), b.size() * 4) == 0);
       }
     }
   }

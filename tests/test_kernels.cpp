@@ -283,3 +283,28 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
     }
   }
 }
+
+TEST_CASE("dbias kernels: both layouts, any split of the filter blocks, against the oracle", "[kernels][simd]") {
+  std::mt19937 rng(9);
+  for (bool ncw : {false, true}) {
+    for (int64_t F : {1, 17, 64, 130}) {
+      ConvProblem p = problem(3, 41, 5, F, 3, 1, 1, 1, 1, 1, ncw);  // out_steps 41: a partial 16-lane tail
+      const auto dz = random_vec(rng, p.batch * p.out_steps * p.filters);
+      std::vector<float> want(static_cast<size_t>(F));
+      conv1d::backward_bias(p, dz.data(), want.data());
+      std::vector<const conv1d::BackwardKernels*> ks = {&conv1d::portable::backward};
+      for (conv1d_isa isa : simd_isas())
+        ks.push_back(isa == CONV1D_ISA_AVX512 ? &conv1d::avx512::backward : &conv1d::avx2::backward);
+      for (const conv1d::BackwardKernels* k : ks) {
+        INFO("ncw " << ncw << " F " << F);
+        const int64_t tasks = conv1d::backward_bias_tasks(p);
+        std::vector<float> whole(static_cast<size_t>(F) + 2, 1e30f), split(static_cast<size_t>(F) + 2, 1e30f);
+        k->bias(p, dz.data(), whole.data(), 0, tasks);
+        for (int64_t t = tasks; t-- > 0;) k->bias(p, dz.data(), split.data(), t, t + 1);
+        CHECK(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0);
+        for (int64_t f = 0; f < F; ++f) CHECK(std::fabs(whole[f] - want[f]) <= 1e-6 * (1 + std::fabs(want[f])));
+        CHECK(whole[F] == 1e30f);
+      }
+    }
+  }
+}
