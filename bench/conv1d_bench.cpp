@@ -3,7 +3,7 @@
 //
 //   conv1d_bench [--suite FILE] [--rows a,b] [--threads 1,2] [--pass all]
 //                [--algorithms auto,direct,gemm] [--baselines onednn,im2col]
-//                [--csv] [--csv-file FILE] [--min-time SECONDS]
+//                [--csv] [--csv-file FILE] [--min-time SECONDS] [--rounds N]
 //                [--problem name,batch,in_channels,steps,filters,kernel,stride,dilation,groups,padding,layout]
 //
 // Passes: forward (conv1d_forward vs convolution_forward), and backward as
@@ -13,8 +13,10 @@
 // convolution_backward_weights with diff_bias).
 //
 // Every time is the median per-call time over >= 5 samples spanning at least
-// --min-time seconds, after warm-up, with weights prepared once beforehand
-// and every buffer touched before timing. GFLOP/s counts
+// --min-time seconds, after warm-up; with --rounds N every method of a row is
+// timed N times in turn and keeps its fastest median (a burst of load from
+// elsewhere then has to hit the same method N times). Weights are prepared
+// once beforehand and every buffer touched before timing. GFLOP/s counts
 // 2 * batch * out_steps * filters * (in_channels / groups) * kernel for every
 // pass (backward data and backward weights each do as many FMAs as the forward).
 #include <conv1d/conv1d.h>
@@ -87,6 +89,7 @@ struct Options {
   bool csv = false;
   std::string csv_file;
   double min_time = 0.15;
+  int rounds = 1;
   std::vector<std::string> problems;  // --problem lines
 };
 
@@ -95,6 +98,7 @@ struct Options {
                "usage: conv1d_bench [--suite FILE] [--rows name1,name2] [--threads 1,2] [--pass all]\n"
                "                    [--algorithms auto,direct,gemm] [--baselines onednn,im2col]\n"
                "                    [--dtype float32,bfloat16,float64] [--csv] [--csv-file FILE] [--min-time SECONDS]\n"
+               "                    [--rounds N]\n"
                "                    [--problem name,batch,in_channels,steps,filters,kernel,stride,dilation,"
                "groups,padding,layout]\n"
                "\n"
@@ -109,6 +113,8 @@ struct Options {
                "  --csv               print CSV (header first) instead of the table\n"
                "  --csv-file FILE     also write the CSV to FILE\n"
                "  --min-time SECONDS  minimum measuring time per method and row (default 0.15)\n"
+               "  --rounds N          time all methods of a row N times in turn, keep each one's fastest\n"
+               "                      median (default 1)\n"
                "  --problem LINE      benchmark this problem instead of the suite (repeatable)\n",
                CONV1D_BENCH_DEFAULT_SUITE);
   std::exit(code);
@@ -195,6 +201,12 @@ Options parse_args(int argc, char** argv) {
         o.min_time = std::strtod(v.c_str(), &end);
         if (*end != '\0' || !(o.min_time > 0) || o.min_time > 3600)
           throw std::runtime_error("--min-time must be a number of seconds > 0");
+      } else if (a == "--rounds") {
+        const std::string v = value();
+        char* end = nullptr;
+        const long n = std::strtol(v.c_str(), &end, 10);
+        if (*end != '\0' || n < 1 || n > 100) throw std::runtime_error("--rounds must be an integer from 1 to 100");
+        o.rounds = static_cast<int>(n);
       } else if (a == "--problem") {
         o.problems.push_back(value());
       } else {
@@ -873,6 +885,13 @@ int main(int argc, char** argv) {
   // One method's outcome into the row; false when it did not run.
   auto record = [](RowResult& row, std::string& notes, const std::string& m, bool ran, double seconds,
                    const std::string& note) {
+    // A later round keeps the faster time; notes come from the first.
+    const auto seen = row.methods.find(m);
+    if (seen != row.methods.end()) {
+      if (!seen->second.ran || !ran) return false;
+      seen->second.seconds = std::min(seen->second.seconds, seconds);
+      return true;
+    }
     MethodOutcome& mo = row.methods[m];
     mo.ran = ran;
     mo.seconds = seconds;
@@ -952,37 +971,39 @@ int main(int argc, char** argv) {
           bench::openblas_threads(threads);
           // bfloat16 outputs carry one rounding of 2^-9 relative each, in any implementation.
           OutputCheck check(row, {{y.get(), y_ref.get(), y_len}}, dtype == bench::DType::kBfloat16 ? 2e-2 : kTolerance);
-          for (const std::string& a : algs) {
-            settle(a == "gemm");
-            clear(check);
-            LibResult lr = bench_libconv1d(p, g, a, threads, dtype, x_typed, x_len, kernel.get(), k_len, bias.get(),
-                                           y_typed, y_len, opt.min_time);
-            if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
-            if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
-            widen();
-            check.check(a);
-          }
-          for (const std::string& b : bases) {
-            settle(true);
-            clear(check);
-            bench::BaselineResult br;
-            if (b == "onednn") {
-              br = bench::bench_onednn_typed(p, g, threads, dtype, x_typed, kernel.get(), bias.get(), y_typed,
-                                             opt.min_time);
-              row.impl = br.ran ? br.note : "n/a";
-            } else if (f32) {
-              br = bench::bench_im2col(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time);
-            } else if (f64) {
-              br = bench::bench_im2col_f64(p, g, threads, reinterpret_cast<const double*>(x_typed),
-                                           reinterpret_cast<const double*>(kernel64.get()),
-                                           reinterpret_cast<const double*>(bias64.get()),
-                                           reinterpret_cast<double*>(y_typed), opt.min_time);
-            } else {
-              br.note = "no bfloat16 im2col baseline";
+          for (int round = 0; round < opt.rounds; ++round) {
+            for (const std::string& a : algs) {
+              settle(a == "gemm");
+              clear(check);
+              LibResult lr = bench_libconv1d(p, g, a, threads, dtype, x_typed, x_len, kernel.get(), k_len, bias.get(),
+                                             y_typed, y_len, opt.min_time);
+              if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
+              if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
+              widen();
+              check.check(a);
             }
-            if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
-            widen();
-            check.check(b);
+            for (const std::string& b : bases) {
+              settle(true);
+              clear(check);
+              bench::BaselineResult br;
+              if (b == "onednn") {
+                br = bench::bench_onednn_typed(p, g, threads, dtype, x_typed, kernel.get(), bias.get(), y_typed,
+                                               opt.min_time);
+                row.impl = br.ran ? br.note : "n/a";
+              } else if (f32) {
+                br = bench::bench_im2col(p, g, threads, x.get(), kernel.get(), bias.get(), y.get(), opt.min_time);
+              } else if (f64) {
+                br = bench::bench_im2col_f64(p, g, threads, reinterpret_cast<const double*>(x_typed),
+                                             reinterpret_cast<const double*>(kernel64.get()),
+                                             reinterpret_cast<const double*>(bias64.get()),
+                                             reinterpret_cast<double*>(y_typed), opt.min_time);
+              } else {
+                br.note = "no bfloat16 im2col baseline";
+              }
+              if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
+              widen();
+              check.check(b);
+            }
           }
           if (!check.have_ref()) row.check = "n/a";
         } catch (const std::bad_alloc&) {
@@ -1036,33 +1057,35 @@ int main(int argc, char** argv) {
           OutputCheck check(row, data ? std::vector<OutputCheck::Buffer>{{dx.get(), dx_ref.get(), x_len}}
                                       : std::vector<OutputCheck::Buffer>{{dk.get(), dk_ref.get(), k_len},
                                                                          {db.get(), db_ref.get(), f_len}});
-          for (const std::string& a : algs) {
-            settle(a != "direct");  // auto may plan OpenBLAS GEMMs
-            check.clear();
-            LibResult lr = bench_libconv1d_backward(p, g, a, threads, x.get(), x_len, kernel.get(), k_len, bias.get(),
-                                                    dy.get(), y_len, dx.get(), dk.get(), db.get(), opt.min_time);
-            if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
-            if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
-            check.check(a);
-          }
-          for (const std::string& b : bases) {
-            settle(true);
-            check.clear();
-            bench::BaselineResult br;
-            if (b == "onednn") {
-              br = data ? bench::bench_onednn_backward_data(p, g, threads, dy.get(), kernel.get(), dx.get(),
-                                                            opt.min_time)
-                        : bench::bench_onednn_backward_weights(p, g, threads, x.get(), dy.get(), dk.get(), db.get(),
-                                                               opt.min_time);
-              row.impl = br.ran ? br.note : "n/a";
-            } else {
-              br = data ? bench::bench_im2col_backward_data(p, g, threads, dy.get(), kernel.get(), dx.get(),
-                                                            opt.min_time)
-                        : bench::bench_im2col_backward_weights(p, g, threads, x.get(), dy.get(), dk.get(), db.get(),
-                                                               opt.min_time);
+          for (int round = 0; round < opt.rounds; ++round) {
+            for (const std::string& a : algs) {
+              settle(a != "direct");  // auto may plan OpenBLAS GEMMs
+              check.clear();
+              LibResult lr = bench_libconv1d_backward(p, g, a, threads, x.get(), x_len, kernel.get(), k_len, bias.get(),
+                                                      dy.get(), y_len, dx.get(), dk.get(), db.get(), opt.min_time);
+              if (!record(row, notes, a, lr.ran, lr.timing.median_s, lr.note)) continue;
+              if (a == "auto" || row.plan.empty()) row.plan = lr.plan;
+              check.check(a);
             }
-            if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
-            check.check(b);
+            for (const std::string& b : bases) {
+              settle(true);
+              check.clear();
+              bench::BaselineResult br;
+              if (b == "onednn") {
+                br = data ? bench::bench_onednn_backward_data(p, g, threads, dy.get(), kernel.get(), dx.get(),
+                                                              opt.min_time)
+                          : bench::bench_onednn_backward_weights(p, g, threads, x.get(), dy.get(), dk.get(), db.get(),
+                                                                 opt.min_time);
+                row.impl = br.ran ? br.note : "n/a";
+              } else {
+                br = data ? bench::bench_im2col_backward_data(p, g, threads, dy.get(), kernel.get(), dx.get(),
+                                                              opt.min_time)
+                          : bench::bench_im2col_backward_weights(p, g, threads, x.get(), dy.get(), dk.get(), db.get(),
+                                                                 opt.min_time);
+              }
+              if (!record(row, notes, b, br.ran, br.timing.median_s, br.note)) continue;
+              check.check(b);
+            }
           }
           if (!check.have_ref()) row.check = "n/a";
         } catch (const std::bad_alloc&) {

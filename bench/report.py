@@ -314,12 +314,15 @@ def write_markdown(rows, args):
     w("To reproduce: `scripts/bench` (installs what is missing, builds `build-bench/`, runs, rewrites this")
     w("file). The bench alone: configure with `-DCONV1D_BUILD_BENCH=ON`, build the `conv1d_bench` target and")
     w("run `conv1d_bench --help` for its options (`--rows`, `--threads`, `--pass`, `--algorithms`, `--problem`,")
-    w("`--csv`).")
+    w("`--rounds`, `--csv`).")
     w("")
     summary = []
     if rows:
         w("Method: each time is the median per-call time of at least 5 samples spanning at least `--min-time`")
-        w("seconds, after warm-up. Weights are converted once outside the timing (libconv1d `conv1d_set_weights`,")
+        w("seconds, after warm-up; with `--rounds N` each method of a row is timed N times in turn (all methods,")
+        w("then all again) and keeps its fastest median, so a burst of load from outside the machine's view")
+        w("has to hit the same method every round to skew a ratio.")
+        w("Weights are converted once outside the timing (libconv1d `conv1d_set_weights`,")
         w("oneDNN reorder to the layout its primitive asks for), all buffers are 64-byte aligned and touched")
         w("before timing. GFLOP/s counts 2 * batch * out_steps * filters * (in_channels / groups) * kernel.")
         w("oneDNN gets the activations in the row's own layout (`nwc` or `ncw`, like libconv1d), weights `any`,")
