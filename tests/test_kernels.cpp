@@ -233,8 +233,9 @@ TEST_CASE("auto picks a SIMD direct kernel where one exists, GEMM or scalar othe
 
 TEST_CASE("dW register tiles over filter vectors and over channel vectors: every tail, same bits", "[kernels][simd]") {
   // C/G and F/G sweep 1-4 channel vectors with each lane tail and 1-12
-  // filters per channel tile; short items (several per chunk) and long ones
-  // (several 96-row chunks); padding, stride, dilation and groups move the
+  // filters per channel tile; short items (several per chunk), long ones
+  // (several 96-row chunks) and batches small enough to be one chunk for the
+  // channel tiles; padding, stride, dilation and groups move the
   // rows each tap sees. Both tilings keep one running sum per element in
   // row order, so they must agree bit for bit, for any split of the tiles.
   std::mt19937 rng(7);
@@ -242,9 +243,11 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
     int64_t n, L, C, F, k, s, d, G, pl, pr;
   };
   const Shape shapes[] = {
-      {3, 9, 37, 13, 3, 1, 1, 1, 1, 1},    {2, 230, 64, 25, 2, 1, 3, 1, 3, 0}, {4, 20, 100, 7, 3, 2, 1, 1, 0, 0},
-      {1, 130, 130, 12, 5, 1, 1, 2, 2, 2}, {2, 40, 48, 36, 3, 1, 1, 3, 1, 1},  {5, 6, 5, 6, 2, 1, 1, 1, 0, 1},
+      {3, 9, 37, 13, 3, 1, 1, 1, 1, 1},    {2, 230, 64, 25, 2, 1, 3, 1, 3, 0},
+      {4, 20, 100, 7, 3, 2, 1, 1, 0, 0},   {1, 130, 130, 12, 5, 1, 1, 2, 2, 2},
+      {2, 40, 48, 36, 3, 1, 1, 3, 1, 1},   {5, 6, 5, 6, 2, 1, 1, 1, 0, 1},
       {2, 300, 16, 1, 1, 1, 1, 1, 0, 0},   {3, 17, 200, 19, 4, 3, 1, 1, 2, 1},
+      {3, 700, 130, 40, 3, 1, 2, 1, 2, 2},  // past the channel tiles' L2 budget: row chunks
   };
   for (const Shape& sh : shapes) {
     const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, sh.s, sh.d, sh.G, sh.pl, sh.pr, false);

@@ -544,19 +544,13 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // pointwise layer's is one plain GEMM per item, which the tiles only match.
   const bool tiles_ok = e.max_isa >= CONV1D_ISA_AVX2 && channel_tiles_pay(p, isa_lanes(e.max_isa));
   const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups && (p.kernel == 1 || !tiles_ok);
-  // Under 96 rows in all (one row chunk), the tiles' per-tile costs (the
-  // channel tiles' transpose into dw, the filter tiles' partial vectors)
-  // outweigh their compute: measured on seed_example (32 rows); from
-  // textcnn_k3_b1's 126 the tiles win (they also split over threads better).
-  const bool few_rows = p.batch * p.out_steps < 96;
   if (ncw_gemm && (forced_gemm || !forced_direct)) {
     bp.weights = backward_gemm_plan(p, e, "weights-ncw");
     const int64_t block = backward_weights_ncw_block(p);
     bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
     bp.weights.reason = forced_gemm ? "forced gemm; channels_first: GEMMs on x and dz in place"
                                     : "channels_first, stride 1: GEMMs per (item, tap) on x and dz in place";
-  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2 &&
-             (forced_direct || !few_rows || !gemm_ok || small_groups)) {
+  } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
     const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.weights.isa = e.max_isa;
@@ -571,9 +565,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     }
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.weights = backward_gemm_plan(p, e, "weights");
-    bp.weights.reason = forced_gemm ? "forced gemm"
-                        : few_rows  ? "few rows: a batch-wide GEMM per (tap, group) beats tiles' fixed costs"
-                                    : "batch-wide GEMM per (tap, group)";
+    bp.weights.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
   } else {
     bp.weights = loops_plan(p, e, "weights");
     bp.weights.reason = forced_direct ? "forced direct" : "direct loops for small groups";
