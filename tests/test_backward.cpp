@@ -259,6 +259,9 @@ TEST_CASE("fast backward paths match the float64 formulas on larger shapes, bit-
       {2, 50, 16, 20, 2, 3, 1, 1, "valid", false},     // stride > kernel: a phase without taps
       {2, 81, 32, 40, 4, 2, 1, 1, "same", false},      // strided same: phases write dx rows in place
       {2, 90, 40, 40, 5, 2, 1, 40, "same", false},     // strided depthwise: in place through the depthwise kernel
+      {2, 90, 3, 37, 5, 2, 1, 1, "valid", false},      // few channels: folded dx along the filters, lane tails
+      {2, 64, 8, 64, 3, 1, 2, 2, "causal", false},     // the same, grouped and dilated
+      {1, 50, 2, 20, 4, 1, 1, 1, "same", true},        // the same, channels_first
       {1, 40, 20, 16, 5, 3, 1, 1, "causal", true},     // channels_first strided causal
       {2, 90, 32, 32, 3, 1, 4, 1, "causal", false},    // dilated
       {2, 80, 100, 100, 7, 1, 1, 100, "same", false},  // depthwise: 64-channel blocks, a 16 block and 4 singles

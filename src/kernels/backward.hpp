@@ -47,10 +47,15 @@ void backward_weights_ncw(const ConvProblem& p, const float* x, const float* dz,
 // for few input channels per group, where per-tap GEMMs and the transposed
 // forward (vectorised over C) waste most of their width. Channels_last;
 // single-threaded OpenBLAS in a fixed task list; `workspace` holds
-// backward_data_folded_floats(p, threads) floats.
+// backward_data_folded_floats(p, threads) floats. With `rows` (an ISA's
+// BackwardKernels::fold_rows) the products come from that SIMD kernel
+// instead of sgemm.
+// FoldRowsFn: P[t - t0][j*Cg + c] for rows [t0, t1) of item n, group g.
+using FoldRowsFn = void (*)(const ConvProblem& p, const float* dz, const float* w, float* P, int64_t n, int64_t g,
+                            int64_t t0, int64_t t1);
 std::size_t backward_data_folded_floats(const ConvProblem& p, int threads);
 void backward_data_folded(const ConvProblem& p, const float* dz, const float* w, float* dx, int threads,
-                          float* workspace);
+                          float* workspace, FoldRowsFn rows = nullptr);
 
 // Direct loops, channels_last only, split into tasks over blocks of groups:
 // a task writes only its own channels of dx and its own filters of dw, so any
@@ -81,6 +86,7 @@ struct BackwardKernels {
                             float* workspace, int64_t begin, int64_t end);
   // dbias for tasks [begin, end) of backward_bias_tasks(p), either layout.
   void (*bias)(const ConvProblem& p, const float* dz, float* dbias, int64_t begin, int64_t end);
+  FoldRowsFn fold_rows;  // the folded dx products along filters (null for the portable loops)
 };
 namespace portable {
 extern const BackwardKernels backward;

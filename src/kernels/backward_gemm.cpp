@@ -212,7 +212,7 @@ std::size_t backward_data_folded_floats(const ConvProblem& p, int threads) {
 }
 
 void backward_data_folded(const ConvProblem& p, const float* dz, const float* w, float* dx, int threads,
-                          float* workspace) {
+                          float* workspace, FoldRowsFn rows) {
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
   const int64_t kc = p.kernel * cg, s = p.stride, d = p.dilation;
   const FoldShape fs = fold_shape(p);
@@ -235,8 +235,11 @@ void backward_data_folded(const ConvProblem& p, const float* dz, const float* w,
         if (t0 >= t1) continue;
         for (int64_t g = 0; g < p.groups; ++g) {
           // P[t][j*cg + c] = sum_f dz[t][g*fg + f] * w[j][c][g*fg + f]
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i32(t1 - t0), i32(kc), i32(fg), 1.0f,
-                      dz + (n * Lo + t0) * F + g * fg, i32(F), w + g * fg, i32(F), 0.0f, P, i32(kc));
+          if (rows)
+            rows(p, dz, w, P, n, g, t0, t1);
+          else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i32(t1 - t0), i32(kc), i32(fg), 1.0f,
+                        dz + (n * Lo + t0) * F + g * fg, i32(F), w + g * fg, i32(F), 0.0f, P, i32(kc));
           // Scatter into this block's rows, taps in order for every row.
           for (int64_t t = t0; t < t1; ++t) {
             const float* pr = P + (t - t0) * kc;

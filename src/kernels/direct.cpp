@@ -119,8 +119,8 @@ namespace portable {
 namespace {
 #include "kernels/backward_direct.inc"
 }  // namespace
-const BackwardKernels backward = {backward_data_run, backward_weights_run, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                  bias_run};
+const BackwardKernels backward = {
+    backward_data_run, backward_weights_run, nullptr, nullptr, nullptr, nullptr, nullptr, bias_run, nullptr};
 }  // namespace portable
 
 }  // namespace conv1d

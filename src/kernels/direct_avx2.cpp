@@ -25,6 +25,13 @@ struct V {
   static T loadu_mask(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
   static T broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T zero() { return _mm256_setzero_ps(); }
+  // The lanes' sum, in a fixed tree order.
+  static float sum(T v) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+  }
   // max(0, a) with 0 first: vmaxps returns the second operand for NaN, so NaN propagates.
   static T max0(T a) { return _mm256_max_ps(_mm256_setzero_ps(), a); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
@@ -55,7 +62,8 @@ struct V {
 }  // namespace
 
 const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run};
+                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run,
+                                  fold_rows};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 

@@ -26,7 +26,8 @@ namespace {
 }  // namespace
 
 const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run};
+                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run,
+                                  fold_rows};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 
