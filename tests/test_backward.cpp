@@ -412,3 +412,28 @@ TEST_CASE("backward plans are cached per shape and follow parameter and weight c
   CHECK(std::memcmp(g.dx.data(), direct2.dx.data(), g.dx.size() * 4) == 0);
   CHECK(std::memcmp(g.dx.data(), direct.dx.data(), g.dx.size() * 4) != 0);
 }
+
+TEST_CASE("strided dx: inputs shorter than the stride after longer ones (fewer phases) repack", "[backward]") {
+  // strides 4: a 2-step input has dx rows in only 2 of the 4 phases.
+  Problem p;
+  p.C = 16;
+  p.c.filters = 16, p.c.kernel = 4, p.c.stride = 4, p.c.padding = "same";
+  const std::vector<float> w = uniform(p.w_len(), 31, -1, 1), b = uniform(16, 32, -1, 1);
+  Layer l(p.c.filters, p.c.kernel);
+  configure(l, p);
+  REQUIRE(conv1d_set_weights(l, w.data(), w.size(), b.data(), b.size()) == CONV1D_OK);
+  for (int64_t steps : {9, 2, 3, 9}) {
+    p.L = steps;
+    const std::vector<float> x = uniform(p.x_len(), 33, -1, 1);
+    int64_t shape[3];
+    const std::vector<float> dy = uniform(naive::forward(p.c, x, p.N, p.L, p.C, w, b, shape).size(), 34, -1, 1);
+    Layer fresh(p.c.filters, p.c.kernel);
+    configure(fresh, p);
+    REQUIRE(conv1d_set_weights(fresh, w.data(), w.size(), b.data(), b.size()) == CONV1D_OK);
+    INFO("steps " << steps);
+    const Grads got = library_grads(l, p, x, dy), want = library_grads(fresh, p, x, dy);
+    CHECK(std::memcmp(got.dx.data(), want.dx.data(), got.dx.size() * 4) == 0);
+    const Exact exact = exact_linear(p, x, w, dy);
+    require_close(got.dx, exact.dx, static_cast<double>(p.N * p.L * p.c.kernel * p.C), "dx");
+  }
+}

@@ -603,8 +603,18 @@ TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const fl
   for (const DataPhase& ph : data_phases(p)) {
     const std::vector<float> wt = phase_kernel(p, ph, w);
     out.phases.push_back(pack_for(ph.q, isa, wt.data(), nullptr));
+    out.phase_r.push_back(ph.r);
   }
   return out;
+}
+
+bool transposed_fits(const TransposedWeights& t, const ConvProblem& p) {
+  if (p.stride == 1) return t.phase_r.size() == 1;  // one phase whatever the length
+  const std::vector<DataPhase> phases = data_phases(p);
+  if (phases.size() != t.phase_r.size()) return false;
+  for (size_t i = 0; i < phases.size(); ++i)
+    if (phases[i].r != t.phase_r[i]) return false;
+  return true;
 }
 
 namespace {

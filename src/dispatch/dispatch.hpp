@@ -124,8 +124,12 @@ void execute_backward_bias(const ConvProblem& p, const ExecConfig& e, const floa
 bool backward_uses_transposed(const BackwardPlan& plan);
 struct TransposedWeights {
   std::vector<PackedWeights> phases;
+  // u mod s of each packed phase: inputs shorter than the stride have fewer
+  // phases, so a pack serves a problem only if these match (transposed_fits).
+  std::vector<int64_t> phase_r;
 };
 TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
+bool transposed_fits(const TransposedWeights& t, const ConvProblem& p);
 
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
 // layout; either output may be null. `transposed` is pack_transposed's
