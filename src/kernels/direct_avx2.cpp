@@ -16,6 +16,8 @@ namespace conv1d {
 namespace avx2 {
 namespace {
 
+#include "kernels/lane_sum.inc"
+
 struct V {
   static constexpr int kLanes = 8;
   using T = __m256;
@@ -27,11 +29,7 @@ struct V {
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T zero() { return _mm256_setzero_ps(); }
   // The lanes' sum, in a fixed tree order.
-  static float sum(T v) {
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-  }
+  static float sum(T v) { return sum_lanes(v); }
   // max(0, a) with 0 first: vmaxps returns the second operand for NaN, so NaN propagates.
   static T max0(T a) { return _mm256_max_ps(_mm256_setzero_ps(), a); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
