@@ -204,7 +204,8 @@ class Layer {
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;
   mutable std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const BackwardPlan>> backward_plans_;
   // The transposed kernels backward's dx packs, made on first use (under
-  // plan_mutex_) and dropped with the plans whenever the weights change.
+  // plan_mutex_), dropped with the plans whenever the weights change and
+  // repacked for an input with another set of stride phases.
   mutable std::shared_ptr<const TransposedWeights> bwd_packed_;
   mutable conv1d_isa bwd_packed_isa_ = CONV1D_ISA_SCALAR;
 };

@@ -364,12 +364,11 @@ const BackwardKernels& backward_kernels(conv1d_isa isa) {
   return isa == CONV1D_ISA_AVX512 ? avx512::backward : isa == CONV1D_ISA_AVX2 ? avx2::backward : portable::backward;
 }
 
-// (batch, a, b) -> (batch, b, a), row-major, in 32 x 32 blocks so that both
-// sides stay within a few cache lines per block.
-// On the pool: channels_first training reads are as large as the compute's.
+// (batch, a, b) -> (batch, b, a), row-major (kernels/transpose.hpp), on the
+// pool: channels_first training reads are as large as the compute's.
 void transpose_on_pool(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, int threads) {
   parallel_for(transpose_tasks(batch, a), threads,
-               [&](int64_t begin, int64_t end) { transpose_items(src, dst, batch, a, b, begin, end); });
+               [&](int64_t begin, int64_t end) { transpose_items(src, dst, a, b, begin, end); });
 }
 
 bool is_depthwise1(const ConvProblem& p) { return p.cg() == 1 && p.fg() == 1; }
@@ -517,13 +516,14 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.data.isa = e.max_isa;
     bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/data-folded";
-    bp.data.threads = useful_threads(p, e.threads, p.batch * ((p.in_steps + 1023) / 1024));
+    bp.data.threads = useful_threads(p, e.threads, backward_data_folded_tasks(p));
     bp.data.reason = "few channels per group: the taps' products along the filters (SIMD dot products), then a scatter";
   } else if (!forced_gemm && transposed_forward_ok(p, e) && (wide || forced_direct)) {
     const std::vector<DataPhase> phases = data_phases(p);
     PackKind kind = PackKind::kNwc;
     if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
     if (p.stride == 1 && !phases.empty()) bp.data_problem = phases.front().q;
+    for (const DataPhase& ph : phases) bp.data_phase_r.push_back(ph.r);
     bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.data.isa = e.max_isa;
     bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) +
@@ -539,7 +539,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
               "transposed, then a scatter";
   } else if (!forced_gemm && !forced_direct && gemm_ok && !is_depthwise1(p) && p.cg() < 16) {
     bp.data = backward_gemm_plan(p, e, "data-folded");
-    bp.data.threads = useful_threads(p, e.threads, p.batch * ((p.in_steps + 1023) / 1024));
+    bp.data.threads = useful_threads(p, e.threads, backward_data_folded_tasks(p));
     bp.data.reason = "few channels per group: one GEMM with the taps folded into its columns, then a scatter";
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.data = backward_gemm_plan(p, e, "data");
@@ -565,7 +565,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.weights.isa = e.max_isa;
-    if (channel_tiles_pay(p, isa_lanes(e.max_isa))) {
+    if (tiles_ok) {
       bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/channel-tiles";
       bp.weights.threads = useful_threads(p, e.threads, k.channel_tiles(p));
       bp.weights.reason = "register tiles of channel vectors x filters over the batch's rows";
@@ -606,15 +606,6 @@ TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const fl
     out.phase_r.push_back(ph.r);
   }
   return out;
-}
-
-bool transposed_fits(const TransposedWeights& t, const ConvProblem& p) {
-  if (p.stride == 1) return t.phase_r.size() == 1;  // one phase whatever the length
-  const std::vector<DataPhase> phases = data_phases(p);
-  if (phases.size() != t.phase_r.size()) return false;
-  for (size_t i = 0; i < phases.size(); ++i)
-    if (phases[i].r != t.phase_r[i]) return false;
-  return true;
 }
 
 namespace {
@@ -695,7 +686,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool first = p_in.channels_first;
   // The channel tiles broadcast dz in either layout: only x needs transposing for them.
   const bool dz_t = first && (data_nwc || (dw && !weights_ncw && !channel_tiles));
-  const int threads = std::max(plan.data.threads, plan.weights.threads);  // for the layout transposes
+  const int threads = std::max(plan.data.threads, plan.weights.threads);  // transposes, batch-wide GEMMs
   ConvProblem p = p_in;
   p.channels_first = false;
 
@@ -745,9 +736,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const float* dz_nwc = dz;
   const float* x_nwc = x;
   if (dz_t) transpose_on_pool(dz, dzt, p.batch, p.filters, p.out_steps, threads), dz_nwc = dzt;
-  if (first) {
-    if (dw && !weights_ncw) transpose_on_pool(x, xt, p.batch, p.in_channels, p.in_steps, threads), x_nwc = xt;
-  }
+  if (first && dw && !weights_ncw) transpose_on_pool(x, xt, p.batch, p.in_channels, p.in_steps, threads), x_nwc = xt;
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
   if ((data_gemm || weights_gemm || data_folded) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
@@ -756,8 +745,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
         p, dz_nwc, w, dx_nwc, plan.data.threads, scratch.get(fold_i),
         plan.data.algorithm == CONV1D_ALGORITHM_DIRECT ? backward_kernels(plan.data.isa).fold_rows : nullptr);
   if (data_gemm || weights_gemm) {
-    backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr,
-                  std::max(plan.data.threads, plan.weights.threads), scratch.get(ws_i));
+    backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr, threads,
+                  scratch.get(ws_i));
   }
   if (data_nwc && !data_gemm && !data_folded) {
     const BackwardKernels& k = backward_kernels(plan.data.isa);

@@ -105,6 +105,9 @@ struct BackwardPlan {
   Plan weights;
   // Stride-1 transposed dx: the forward problem the SIMD kernels run on dz.
   ConvProblem data_problem;
+  // Transposed dx: u mod s of each stride phase that has dx rows (one, 0,
+  // at stride 1); a TransposedWeights serves the plan when its phase_r is this.
+  std::vector<int64_t> data_phase_r;
 };
 
 // Plans the backward pass of p: the forced algorithm, or for AUTO the
@@ -125,11 +128,10 @@ bool backward_uses_transposed(const BackwardPlan& plan);
 struct TransposedWeights {
   std::vector<PackedWeights> phases;
   // u mod s of each packed phase: inputs shorter than the stride have fewer
-  // phases, so a pack serves a problem only if these match (transposed_fits).
+  // phases, so a pack serves a plan only if these equal its data_phase_r.
   std::vector<int64_t> phase_r;
 };
 TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
-bool transposed_fits(const TransposedWeights& t, const ConvProblem& p);
 
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
 // layout; either output may be null. `transposed` is pack_transposed's

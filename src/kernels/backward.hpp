@@ -54,6 +54,7 @@ void backward_weights_ncw(const ConvProblem& p, const float* x, const float* dz,
 using FoldRowsFn = void (*)(const ConvProblem& p, const float* dz, const float* w, float* P, int64_t n, int64_t g,
                             int64_t t0, int64_t t1);
 std::size_t backward_data_folded_floats(const ConvProblem& p, int threads);
+int64_t backward_data_folded_tasks(const ConvProblem& p);  // (item, block of dx rows) pairs
 void backward_data_folded(const ConvProblem& p, const float* dz, const float* w, float* dx, int threads,
                           float* workspace, FoldRowsFn rows = nullptr);
 

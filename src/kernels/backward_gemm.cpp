@@ -205,8 +205,10 @@ FoldShape fold_shape(const ConvProblem& p) {
 
 }  // namespace
 
+int64_t backward_data_folded_tasks(const ConvProblem& p) { return p.batch * fold_shape(p).blocks; }
+
 std::size_t backward_data_folded_floats(const ConvProblem& p, int threads) {
-  const int64_t tasks = p.batch * fold_shape(p).blocks;
+  const int64_t tasks = backward_data_folded_tasks(p);
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(threads, tasks));
   return static_cast<std::size_t>(slots * fold_shape(p).t_max * p.kernel * p.cg());
 }
@@ -216,7 +218,7 @@ void backward_data_folded(const ConvProblem& p, const float* dz, const float* w,
   const int64_t C = p.in_channels, F = p.filters, L = p.in_steps, Lo = p.out_steps, cg = p.cg(), fg = p.fg();
   const int64_t kc = p.kernel * cg, s = p.stride, d = p.dilation;
   const FoldShape fs = fold_shape(p);
-  const int64_t tasks = p.batch * fs.blocks;
+  const int64_t tasks = backward_data_folded_tasks(p);
   const int slots = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tasks)));
   const std::size_t per = static_cast<std::size_t>(fs.t_max * kc);
   // Worker k runs tasks k, k + slots, ...: each owns a block of dx rows and

@@ -42,9 +42,8 @@ void transpose_block(const float* s, float* d, int64_t a, int64_t b, int64_t i0,
 
 int64_t transpose_tasks(int64_t batch, int64_t a) { return batch * ((a + kBlock - 1) / kBlock); }
 
-void transpose_items(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, int64_t begin, int64_t end) {
+void transpose_items(const float* src, float* dst, int64_t a, int64_t b, int64_t begin, int64_t end) {
   const int64_t blocks = (a + kBlock - 1) / kBlock;
-  (void)batch;
   for (int64_t task = begin; task < end; ++task) {
     const int64_t n = task / blocks, i0 = task % blocks * kBlock, i1 = std::min(a, i0 + kBlock);
     const float* s = src + n * a * b;
