@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <type_traits>
 
@@ -867,13 +868,14 @@ std::string Layer::plan_line(const ConvProblem& p, const Plan& plan) const {
          plan.reason + ")";
 }
 
-Plan Layer::plan_for(const ConvProblem& p) const {
+std::shared_ptr<const Plan> Layer::plan_for(const ConvProblem& p) const {
   const auto key = std::make_pair(p.batch, p.in_steps);
   std::lock_guard<std::mutex> lock(plan_mutex_);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second.plan;
-  const Plan plan = make_plan(p, exec_config(), packed_.valid ? &packed_.weights : nullptr, packed_.isa);
-  if (cfg_.verbose) std::fprintf(stderr, "%s\n", plan_line(p, plan).c_str());
+  auto plan = std::make_shared<const Plan>(
+      make_plan(p, exec_config(), packed_.valid ? &packed_.weights : nullptr, packed_.isa));
+  if (cfg_.verbose) std::fprintf(stderr, "%s\n", plan_line(p, *plan).c_str());
   // Variable-length inputs would grow the cache without bound; plans are cheap to redo.
   if (plans_.size() >= 256) plans_.clear();
   plans_.emplace(key, CachedPlan{plan, false});
@@ -922,7 +924,7 @@ Plan Layer::find_plan(const ConvProblem& p, const T* x, T* y) const {
   best.reason = "find: timed " + times;
   std::lock_guard<std::mutex> lock(plan_mutex_);
   if (plans_.size() >= 256) plans_.clear();
-  plans_[std::make_pair(p.batch, p.in_steps)] = CachedPlan{best, true};
+  plans_[std::make_pair(p.batch, p.in_steps)] = CachedPlan{std::make_shared<const Plan>(best), true};
   if (cfg_.verbose) std::fprintf(stderr, "%s\n", plan_line(p, best).c_str());
   return best;
 }
@@ -931,14 +933,14 @@ conv1d_algorithm Layer::algorithm_for(int64_t batch, int64_t steps) const {
   require_built();
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   const Geometry g = compute_geometry(cfg_, steps);
-  return plan_for(problem_for(batch, steps, g)).algorithm;
+  return plan_for(problem_for(batch, steps, g))->algorithm;
 }
 
 std::string Layer::describe_plan(int64_t batch, int64_t steps) const {
   require_built();
   if (batch <= 0) fail(CONV1D_ERROR_INVALID_SIZE, "batch must be positive; received batch=" + str(batch));
   const ConvProblem p = problem_for(batch, steps, compute_geometry(cfg_, steps));
-  return plan_line(p, plan_for(p));
+  return plan_line(p, *plan_for(p));
 }
 
 size_t Layer::check_output(const char* name, size_t len, int64_t batch, int64_t steps, int64_t shape[3]) const {
@@ -996,7 +998,8 @@ void Layer::forward(conv1d_dtype x_dtype, const void* x, size_t x_len, int64_t b
       y_begin < x_begin + static_cast<uint64_t>(x_count) * dtype_size(xt))
     fail(CONV1D_ERROR_INVALID_VALUE, "x and y overlap; the output needs its own buffer");
   const ConvProblem p = problem_for(batch, steps, compute_geometry(cfg_, steps));
-  const Plan plan = plan_for(p);
+  const std::shared_ptr<const Plan> cached = plan_for(p);
+  const Plan& plan = *cached;
   const size_t xn = static_cast<size_t>(x_count);
   // Conversions go through per-thread scratch (slots 4 and 5), filled before
   // y is written; the output is cast into y last.
@@ -1031,42 +1034,48 @@ void Layer::forward(conv1d_dtype x_dtype, const void* x, size_t x_len, int64_t b
   }
 }
 
-void Layer::run(const ConvProblem& p, Plan plan, const float* x, float* y) const {
+void Layer::run(const ConvProblem& p, const Plan& planned, const float* x, float* y) const {
   const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   const int64_t d0 = p.batch, d1 = first ? cfg_.filters : p.out_steps, d2 = first ? p.out_steps : cfg_.filters;
   const PackedWeights* packed = packed_.valid ? &packed_.weights : nullptr;
   // glu's output is half the conv's size, so the conv needs its own buffer.
   float* conv_out = y;
   if (cfg_.activation == CONV1D_ACTIVATION_GLU) conv_out = thread_scratch(1, static_cast<size_t>(d0 * d1 * d2));
+  Plan timed;  // find mode's pick, the first time it sees this shape
+  const Plan* plan = &planned;
   if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
     bool found;
     {
       std::lock_guard<std::mutex> lock(plan_mutex_);
-      found = plans_[std::make_pair(p.batch, p.in_steps)].found;
+      const auto it = plans_.find(std::make_pair(p.batch, p.in_steps));
+      found = it != plans_.end() && it->second.found;
     }
-    if (!found) plan = find_plan(p, x, conv_out);
+    if (!found) timed = find_plan(p, x, conv_out), plan = &timed;
   }
-  const bool fused = execute(plan, p, x, compute_kernel(), compute_bias(), packed, cfg_.activation, conv_out);
+  const bool fused = execute(*plan, p, x, compute_kernel(), compute_bias(), packed, cfg_.activation, conv_out);
   if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) {
     apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
   }
 }
 
-void Layer::run(const ConvProblem& p, Plan plan, const double* x, double* y) const {
+void Layer::run(const ConvProblem& p, const Plan& planned, const double* x, double* y) const {
   const bool first = cfg_.data_format == CONV1D_CHANNELS_FIRST;
   const int64_t d0 = p.batch, d1 = first ? cfg_.filters : p.out_steps, d2 = first ? p.out_steps : cfg_.filters;
   double* conv_out = y;
   if (cfg_.activation == CONV1D_ACTIVATION_GLU)
     conv_out = reinterpret_cast<double*>(thread_scratch(1, 2 * static_cast<size_t>(d0 * d1 * d2)));
+  Plan timed;  // find mode's pick, the first time it sees this shape
+  const Plan* plan = &planned;
   if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
     bool found;
     {
       std::lock_guard<std::mutex> lock(plan_mutex_);
-      found = plans_[std::make_pair(p.batch, p.in_steps)].found;
+      const auto it = plans_.find(std::make_pair(p.batch, p.in_steps));
+      found = it != plans_.end() && it->second.found;
     }
-    if (!found) plan = find_plan(p, x, conv_out);
+    if (!found) timed = find_plan(p, x, conv_out), plan = &timed;
   }
-  execute(plan, p, x, kernel64_.data(), cfg_.use_bias ? bias64_.data() : nullptr, conv_out);
+  execute(*plan, p, x, kernel64_.data(), cfg_.use_bias ? bias64_.data() : nullptr, conv_out);
   if (cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
 }
 
@@ -1163,20 +1172,21 @@ struct Span {
 };
 
 // Outputs may overlap neither each other nor the inputs.
-void check_disjoint(const std::vector<Span>& outputs, const std::vector<Span>& inputs) {
+void check_disjoint(std::initializer_list<Span> outputs, std::initializer_list<Span> inputs) {
   auto overlap = [](const Span& a, const Span& b) {
     const auto a0 = reinterpret_cast<uintptr_t>(a.p), b0 = reinterpret_cast<uintptr_t>(b.p);
     return a.p && b.p && a.bytes && b.bytes && a0 < b0 + b.bytes && b0 < a0 + a.bytes;
   };
+  const Span* out = outputs.begin();  // a list, not a vector: no allocation per call
   for (size_t i = 0; i < outputs.size(); ++i) {
     for (size_t j = i + 1; j < outputs.size(); ++j)
-      if (overlap(outputs[i], outputs[j]))
+      if (overlap(out[i], out[j]))
         fail(CONV1D_ERROR_INVALID_VALUE,
-             std::string(outputs[i].name) + " and " + outputs[j].name + " overlap; each output needs its own buffer");
+             std::string(out[i].name) + " and " + out[j].name + " overlap; each output needs its own buffer");
     for (const Span& in : inputs)
-      if (overlap(outputs[i], in))
+      if (overlap(out[i], in))
         fail(CONV1D_ERROR_INVALID_VALUE,
-             std::string(outputs[i].name) + " overlaps the input " + in.name + "; outputs need their own buffers");
+             std::string(out[i].name) + " overlaps the input " + in.name + "; outputs need their own buffers");
   }
 }
 
@@ -1241,8 +1251,10 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
 
   const bool regs = flags & CONV1D_BACKWARD_REGULARIZERS;
   const bool accumulate = flags & CONV1D_BACKWARD_ACCUMULATE;
-  const std::vector<int64_t> out_shape{shape[0], shape[1], shape[2]};
   const bool activity = regs && cfg_.activity_regularizer.active();
+  // Only an activity regularizer needs the shape as a vector (no allocation otherwise).
+  const std::vector<int64_t> out_shape =
+      activity ? std::vector<int64_t>{shape[0], shape[1], shape[2]} : std::vector<int64_t>{};
   const bool kernel_reg = regs && dkernel && cfg_.trainable && lora_a_.empty() && cfg_.kernel_regularizer.active();
   const bool bias_reg = regs && dbias && cfg_.trainable && cfg_.bias_regularizer.active();
   // Regularizers that cannot run (OrthogonalRegularizer) fail before anything is written.
@@ -1278,7 +1290,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   const float* dz = dy;
   if (need_z) {
     // The pre-activation output, recomputed: nothing is kept between calls.
-    execute(plan_for(p), p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, z);
+    execute(*plan_for(p), p, x, compute_kernel(), bias, packed, CONV1D_ACTIVATION_LINEAR, z);
     const float* dy_act = dy;
     if (activity) {
       apply_activation(cfg_.activation, z, act_out, d0, d1, d2);

@@ -163,8 +163,8 @@ class Layer {
   }
   // The forward for each compute dtype, on buffers already in it: conv, bias
   // and activation into y ((d0, d1, d2) of g's output).
-  void run(const ConvProblem& p, Plan plan, const float* x, float* y) const;
-  void run(const ConvProblem& p, Plan plan, const double* x, double* y) const;
+  void run(const ConvProblem& p, const Plan& plan, const float* x, float* y) const;
+  void run(const ConvProblem& p, const Plan& plan, const double* x, double* y) const;
   // bfloat16 compute: x of x_dtype, y of y_dtype, y_count elements.
   void run_bf16(const ConvProblem& p, const Plan& plan, conv1d_dtype x_dtype, const void* x, size_t x_count,
                 conv1d_dtype y_dtype, void* y, size_t y_count) const;
@@ -173,8 +173,9 @@ class Layer {
   void check_gradient_buffer(const float* p, size_t len, size_t need, const char* name) const;
   ConvProblem problem_for(int64_t batch, int64_t steps, const Geometry& g) const;
   ExecConfig exec_config() const;
-  // The cached plan for p's (batch, steps), made on first use.
-  Plan plan_for(const ConvProblem& p) const;
+  // The cached plan for p's (batch, steps), made on first use. Shared, not
+  // copied: a Plan's strings would cost a forward call two allocations.
+  std::shared_ptr<const Plan> plan_for(const ConvProblem& p) const;
   // The same for backward (small training steps spent a fifth of their time planning).
   std::shared_ptr<const BackwardPlan> backward_plan_for(const ConvProblem& p) const;
   // Find mode: times each candidate on this call's data, caches the fastest.
@@ -198,7 +199,7 @@ class Layer {
 
   mutable std::mutex plan_mutex_;
   struct CachedPlan {
-    Plan plan;
+    std::shared_ptr<const Plan> plan;
     bool found = false;  // settled by find mode
   };
   mutable std::map<std::pair<int64_t, int64_t>, CachedPlan> plans_;

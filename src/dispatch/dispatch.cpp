@@ -327,7 +327,8 @@ void execute(const Plan& plan, const ConvProblem& p, const double* x, const doub
 }
 
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
-             const PackedWeights* packed, conv1d_activation act, float* y) {
+             const PackedWeights* packed, conv1d_activation act, float* y, int threads) {
+  if (threads <= 0) threads = plan.threads;
   switch (plan.algorithm) {
     case CONV1D_ALGORITHM_REFERENCE:
       conv_reference(p, x, w, bias, y);
@@ -343,14 +344,14 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
                       : packed->kind == PackKind::kNcw ? k.ncw_run
                                                        : k.dw_run;
       const int64_t tasks = simd_tasks(k, p, *packed);
-      parallel_for(tasks, plan.threads, [&](int64_t begin, int64_t end) { run(p, *packed, x, y, fused, begin, end); });
+      parallel_for(tasks, threads, [&](int64_t begin, int64_t end) { run(p, *packed, x, y, fused, begin, end); });
       return fused == act;
     }
     case CONV1D_ALGORITHM_GEMM: {
-      float* ws = thread_scratch(0, gemm_workspace_floats(p, plan.threads));
+      float* ws = thread_scratch(0, gemm_workspace_floats(p, threads));
       // Our pool splits the work; OpenBLAS threading would change the rounding.
       if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
-      conv_gemm(p, x, w, bias, y, ws, plan.threads);
+      conv_gemm(p, x, w, bias, y, ws, threads);
       return false;
     }
     default:
@@ -392,15 +393,6 @@ namespace {
 // first q the phase needs so that its left pad stays non-negative (causal
 // padding can put the first needed q past k_r - 1); rows before that first
 // q are computed and dropped.
-struct DataPhase {
-  int64_t r = 0;        // u mod s of the phase's dx rows
-  int64_t taps = 0;     // k_r; 0 when the phase meets no tap (its dx rows are 0)
-  int64_t q_first = 0;  // first q whose dx row exists (i >= 0)
-  int64_t q_start = 0;  // first q the phase's forward computes
-  int64_t rows = 0;     // rows the forward computes (from q_start)
-  ConvProblem q;        // the phase's forward problem
-};
-
 std::vector<DataPhase> data_phases(const ConvProblem& p) {
   std::vector<DataPhase> phases;
   const int64_t s = p.stride, k = p.kernel, d = p.dilation, L = p.in_steps, pad = p.pad_left;
@@ -519,7 +511,8 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data.threads = useful_threads(p, e.threads, backward_data_folded_tasks(p));
     bp.data.reason = "few channels per group: the taps' products along the filters (SIMD dot products), then a scatter";
   } else if (!forced_gemm && transposed_forward_ok(p, e) && (wide || forced_direct)) {
-    const std::vector<DataPhase> phases = data_phases(p);
+    bp.phases = data_phases(p);
+    const std::vector<DataPhase>& phases = bp.phases;
     PackKind kind = PackKind::kNwc;
     if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
     if (p.stride == 1 && !phases.empty()) bp.data_problem = phases.front().q;
@@ -633,9 +626,9 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
       ConvProblem q = ph.q;
       q.y_row_pitch = s * C;
       q.y_item_pitch = L * C;
-      Plan fp = data_plan;
-      fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, packed.phases[i]));
-      execute(fp, q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, dx + i0 * C);
+      const int threads =
+          useful_threads(q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), q, packed.phases[i]));
+      execute(data_plan, q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, dx + i0 * C, threads);
     }
     return;
   }
@@ -643,9 +636,9 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
   for (size_t i = 0; i < phases.size(); ++i) {
     const DataPhase& ph = phases[i];
     if (ph.taps == 0) continue;
-    Plan fp = data_plan;
-    fp.threads = useful_threads(ph.q, fp.threads, simd_tasks(kernels_for(fp.isa), ph.q, packed.phases[i]));
-    execute(fp, ph.q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, rows);
+    const int threads =
+        useful_threads(ph.q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), ph.q, packed.phases[i]));
+    execute(data_plan, ph.q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, rows, threads);
     const int64_t skip = ph.q_first - ph.q_start;
     const int64_t i0 = ph.q_first * s + ph.r - pad;  // dx row of the phase's first kept row
     const int64_t kept = ph.rows - skip;
@@ -703,10 +696,9 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t ctile_i =
       scratch.want(channel_tiles ? static_cast<size_t>(backward_kernels(plan.weights.isa).channel_tile_floats(p)) : 0);
   // Strided transposed dx: each phase's rows before the scatter, unless they go to dx in place.
-  std::vector<DataPhase> phases;
+  const std::vector<DataPhase>& phases = plan.phases;
   size_t phase_floats = 0;
   if (data_fwd && p.stride > 1) {
-    phases = data_phases(p_in);
     if (!phases_in_place(p_in, phases))
       for (const DataPhase& ph : phases)
         phase_floats = std::max(phase_floats, static_cast<size_t>(p.batch * ph.rows * p.in_channels));
@@ -720,10 +712,10 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     if (!transposed) fail(CONV1D_ERROR_INTERNAL, "execute_backward: the transposed plan needs its packed kernel");
     if (p.stride == 1) {
       const ConvProblem& q = plan.data_problem;
-      Plan fp = plan.data;
-      fp.threads = useful_threads(q, fp.threads, simd_tasks(kernels_for(fp.isa), q, transposed->phases.front()));
+      const int threads =
+          useful_threads(q, plan.data.threads, simd_tasks(kernels_for(plan.data.isa), q, transposed->phases.front()));
       // With packed weights the SIMD path never reads the unpacked kernel.
-      execute(fp, q, dz, nullptr, nullptr, &transposed->phases.front(), CONV1D_ACTIVATION_LINEAR, dx);
+      execute(plan.data, q, dz, nullptr, nullptr, &transposed->phases.front(), CONV1D_ACTIVATION_LINEAR, dx, threads);
     } else {
       strided_data(plan.data, p_in, phases, *transposed, dz, scratch.get(phase_i), dx);
     }

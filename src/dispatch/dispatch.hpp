@@ -87,8 +87,10 @@ std::vector<Plan> candidate_plans(const ConvProblem& p, const ExecConfig& e, con
 // Runs conv + bias per plan into y, applying `act` too when it is
 // elementwise and the kernel fuses it; returns whether it did. Allocates any
 // workspace before writing y, so a failed allocation leaves y untouched.
+// `threads` > 0 replaces plan.threads (callers that narrow a cached plan's
+// threads pass it here rather than copying the plan and its strings).
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
-             const PackedWeights* packed, conv1d_activation act, float* y);
+             const PackedWeights* packed, conv1d_activation act, float* y, int threads = 0);
 
 // The float64 form, for plans made with dtype float64 (reference, portable
 // direct loops, dgemm); it never fuses the activation.
@@ -100,6 +102,16 @@ bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf1
                          bool y_bf16, conv1d_activation act);
 
 // The backward pass: how dx (data) and dw (weights) are computed.
+// One stride phase of a transposed dx (see data_phases in dispatch.cpp).
+struct DataPhase {
+  int64_t r = 0;        // u mod s of the phase's dx rows
+  int64_t taps = 0;     // k_r; 0 when the phase meets no tap (its dx rows are 0)
+  int64_t q_first = 0;  // first q whose dx row exists (i >= 0)
+  int64_t q_start = 0;  // first q the phase's forward computes
+  int64_t rows = 0;     // rows the forward computes (from q_start)
+  ConvProblem q;        // the phase's forward problem
+};
+
 struct BackwardPlan {
   Plan data;
   Plan weights;
@@ -108,6 +120,8 @@ struct BackwardPlan {
   // Transposed dx: u mod s of each stride phase that has dx rows (one, 0,
   // at stride 1); a TransposedWeights serves the plan when its phase_r is this.
   std::vector<int64_t> data_phase_r;
+  // Transposed dx: every stride phase of the problem it was made for.
+  std::vector<DataPhase> phases;
 };
 
 // Plans the backward pass of p: the forced algorithm, or for AUTO the
