@@ -113,6 +113,23 @@ void run(const Case& c) {
                               kn, db.data(), db.size(), CONV1D_BACKWARD_ACCUMULATE),
               "backward all");
   });
+  // A stream ('causal' and 'valid' layers) fed fixed-size chunks: each call
+  // after the first two reuses the stream's history and scratch.
+  if (std::string(c.padding) == "same") {
+    conv1d_destroy(l);
+    return;
+  }
+  conv1d_stream* st = nullptr;
+  expect_ok(conv1d_stream_create(l, c.batch, &st), "stream_create");
+  const int64_t frames = 16;
+  const size_t cn = static_cast<size_t>(c.batch * frames * c.channels);
+  std::vector<float> chunk(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(cn));
+  // A chunk completes at most `frames` outputs per sequence (strides >= 1).
+  std::vector<float> out(static_cast<size_t>(c.batch * frames * c.filters));
+  measure(tag + " stream chunk of 16 frames", [&] {
+    expect_ok(conv1d_stream_process(st, chunk.data(), cn, frames, out.data(), out.size(), nullptr), "stream_process");
+  });
+  conv1d_stream_destroy(st);
   conv1d_destroy(l);
 }
 
