@@ -1252,14 +1252,13 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   const bool regs = flags & CONV1D_BACKWARD_REGULARIZERS;
   const bool accumulate = flags & CONV1D_BACKWARD_ACCUMULATE;
   const bool activity = regs && cfg_.activity_regularizer.active();
-  // Only an activity regularizer needs the shape as a vector (no allocation otherwise).
-  const std::vector<int64_t> out_shape =
-      activity ? std::vector<int64_t>{shape[0], shape[1], shape[2]} : std::vector<int64_t>{};
   const bool kernel_reg = regs && dkernel && cfg_.trainable && lora_a_.empty() && cfg_.kernel_regularizer.active();
   const bool bias_reg = regs && dbias && cfg_.trainable && cfg_.bias_regularizer.active();
   // Regularizers that cannot run (OrthogonalRegularizer) fail before anything is written.
-  if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, out_shape);
-  if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, kernel_shape());
+  // Shapes as braced lists: a training step with regularizers builds no vector.
+  const int64_t cg = in_channels_ / cfg_.groups;
+  if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, {shape[0], shape[1], shape[2]});
+  if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, {cfg_.kernel_size, cg, cfg_.filters});
   if (bias_reg) cfg_.bias_regularizer.penalty(nullptr, 0, {cfg_.filters});
 
   const Geometry g = compute_geometry(cfg_, steps);
@@ -1295,7 +1294,8 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     if (activity) {
       apply_activation(cfg_.activation, z, act_out, d0, d1, d2);
       std::copy(dy, dy + y_count, dy_total);
-      cfg_.activity_regularizer.add_gradient(act_out, dy_total, y_count, out_shape, 1.0 / static_cast<double>(batch));
+      cfg_.activity_regularizer.add_gradient(act_out, dy_total, y_count, {shape[0], shape[1], shape[2]},
+                                             1.0 / static_cast<double>(batch));
       dy_act = dy_total;
     }
     activation_backward(cfg_.activation, z, dy_act, z, d0, d1, d2);
@@ -1316,7 +1316,9 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, transposed.get());
   }
   if (db_out) execute_backward_bias(p, exec_config(), dz, db_out);
-  if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kernel_shape(), 1.0);
+  if (kernel_reg)
+    cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), {cfg_.kernel_size, cg, cfg_.filters},
+                                         1.0);
   if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
   if (accumulate) {
     if (dx) add_into(dx, dx_out, static_cast<size_t>(x_count));

@@ -1,5 +1,6 @@
 #include "regularizers.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "error.hpp"
@@ -111,14 +112,15 @@ std::string Regularizer::to_json() const {
   return j.dump();
 }
 
-void Regularizer::check_rank(const std::vector<int64_t>& shape) const {
-  if (kind_ == Kind::kOrthogonal && shape.size() != 2) {
+void Regularizer::check_rank(ShapeView shape) const {
+  if (kind_ == Kind::kOrthogonal && shape.rank != 2) {
     fail(CONV1D_ERROR_UNSUPPORTED,
-         "Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape=" + shape_repr(shape));
+         "Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape=" +
+             shape_repr(std::vector<int64_t>(shape.dims, shape.dims + std::min(shape.rank, ShapeView::kMaxRank))));
   }
 }
 
-double Regularizer::penalty(const float* v, std::size_t n, const std::vector<int64_t>& shape) const {
+double Regularizer::penalty(const float* v, std::size_t n, ShapeView shape) const {
   check_rank(shape);
   double s1 = 0.0, s2 = 0.0;
   if (l1_ != 0.0)
@@ -129,8 +131,7 @@ double Regularizer::penalty(const float* v, std::size_t n, const std::vector<int
   return l1_ * s1 + l2_ * s2;
 }
 
-void Regularizer::add_gradient(const float* v, float* g, std::size_t n, const std::vector<int64_t>& shape,
-                               double scale) const {
+void Regularizer::add_gradient(const float* v, float* g, std::size_t n, ShapeView shape, double scale) const {
   check_rank(shape);
   const float a = static_cast<float>(scale * l1_), b = static_cast<float>(scale * 2.0 * l2_);
   if (a == 0.0f && b == 0.0f) return;
