@@ -1307,7 +1307,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     std::shared_ptr<const TransposedWeights> transposed;
     if (dx_out && backward_uses_transposed(plan)) {
       std::lock_guard<std::mutex> lock(plan_mutex_);
-      if (!bwd_packed_ || bwd_packed_isa_ != plan.data.isa || bwd_packed_->phase_r != plan.data_phase_r) {
+      if (!bwd_packed_ || bwd_packed_isa_ != plan.data.isa || !transposed_serves(*bwd_packed_, plan)) {
         bwd_packed_ = std::make_shared<const TransposedWeights>(pack_transposed(p, plan.data.isa, compute_kernel()));
         bwd_packed_isa_ = plan.data.isa;
       }

@@ -515,8 +515,6 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     const std::vector<DataPhase>& phases = bp.phases;
     PackKind kind = PackKind::kNwc;
     if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
-    if (p.stride == 1 && !phases.empty()) bp.data_problem = phases.front().q;
-    for (const DataPhase& ph : phases) bp.data_phase_r.push_back(ph.r);
     bp.data.algorithm = CONV1D_ALGORITHM_DIRECT;
     bp.data.isa = e.max_isa;
     bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/" + layout_name(kind) +
@@ -599,6 +597,13 @@ TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const fl
     out.phase_r.push_back(ph.r);
   }
   return out;
+}
+
+bool transposed_serves(const TransposedWeights& t, const BackwardPlan& plan) {
+  if (t.phase_r.size() != plan.phases.size()) return false;
+  for (size_t i = 0; i < t.phase_r.size(); ++i)
+    if (t.phase_r[i] != plan.phases[i].r) return false;
+  return true;
 }
 
 namespace {
@@ -711,7 +716,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (data_fwd) {
     if (!transposed) fail(CONV1D_ERROR_INTERNAL, "execute_backward: the transposed plan needs its packed kernel");
     if (p.stride == 1) {
-      const ConvProblem& q = plan.data_problem;
+      if (phases.empty()) fail(CONV1D_ERROR_INTERNAL, "execute_backward: a stride-1 transposed plan without its phase");
+      const ConvProblem& q = phases.front().q;
       const int threads =
           useful_threads(q, plan.data.threads, simd_tasks(kernels_for(plan.data.isa), q, transposed->phases.front()));
       // With packed weights the SIMD path never reads the unpacked kernel.

@@ -101,7 +101,6 @@ void execute(const Plan& plan, const ConvProblem& p, const double* x, const doub
 bool execute_native_bf16(const Plan& plan, const ConvProblem& p, const PackedBf16& packed, const uint16_t* x, void* y,
                          bool y_bf16, conv1d_activation act);
 
-// The backward pass: how dx (data) and dw (weights) are computed.
 // One stride phase of a transposed dx (see data_phases in dispatch.cpp).
 struct DataPhase {
   int64_t r = 0;        // u mod s of the phase's dx rows
@@ -112,15 +111,12 @@ struct DataPhase {
   ConvProblem q;        // the phase's forward problem
 };
 
+// The backward pass: how dx (data) and dw (weights) are computed.
 struct BackwardPlan {
   Plan data;
   Plan weights;
-  // Stride-1 transposed dx: the forward problem the SIMD kernels run on dz.
-  ConvProblem data_problem;
-  // Transposed dx: u mod s of each stride phase that has dx rows (one, 0,
-  // at stride 1); a TransposedWeights serves the plan when its phase_r is this.
-  std::vector<int64_t> data_phase_r;
-  // Transposed dx: every stride phase of the problem it was made for.
+  // Transposed dx: the stride phases that have dx rows (one, r = 0, at
+  // stride 1, whose q is the forward problem the SIMD kernels run on dz).
   std::vector<DataPhase> phases;
 };
 
@@ -141,11 +137,13 @@ void execute_backward_bias(const ConvProblem& p, const ExecConfig& e, const floa
 bool backward_uses_transposed(const BackwardPlan& plan);
 struct TransposedWeights {
   std::vector<PackedWeights> phases;
-  // u mod s of each packed phase: inputs shorter than the stride have fewer
-  // phases, so a pack serves a plan only if these equal its data_phase_r.
+  // u mod s of each packed phase (see transposed_serves).
   std::vector<int64_t> phase_r;
 };
 TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w);
+// Whether `t` holds the phases `plan` runs (inputs shorter than the stride
+// have fewer phases than longer ones).
+bool transposed_serves(const TransposedWeights& t, const BackwardPlan& plan);
 
 // Computes dx and dw from dz, the gradient at the conv+bias output in p's
 // layout; either output may be null. `transposed` is pack_transposed's
