@@ -69,8 +69,8 @@ void direct_ncw(const ConvProblem& p, const T* x, const T* w, const T* bias, T* 
       for (int64_t j = 0; j < p.kernel; ++j) {
         // Output steps t whose input position t*s + off lies inside [0, L).
         const int64_t off = j * p.dilation - p.pad_left;
-        const int64_t t0 = off >= 0 ? 0 : (-off + s - 1) / s;
-        const int64_t t1 = L - off <= 0 ? 0 : std::min(Lo, (L - off - 1) / s + 1);
+        int64_t t0, t1;
+        p.rows_inside(off, &t0, &t1);
         if (t0 >= t1) continue;
         for (int64_t c = 0; c < cg; ++c) {
           const T wv = w[(j * cg + c) * p.filters + f];

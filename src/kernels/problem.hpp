@@ -31,6 +31,14 @@ struct ConvProblem {
   int64_t y_item() const { return y_item_pitch ? y_item_pitch : out_steps * filters; }
   // Rows of input the taps reach, padding included.
   int64_t span_rows() const { return (out_steps - 1) * stride + (kernel - 1) * dilation + 1; }
+  // Output rows [*lo, *hi) whose input row t*stride + off lies in
+  // [0, in_steps), for a tap at input offset off = j*dilation - pad_left
+  // (*lo >= *hi: none).
+  void rows_inside(int64_t off, int64_t* lo, int64_t* hi) const {
+    *lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    const int64_t last = (in_steps - off - 1) / stride + 1;
+    *hi = in_steps - off <= 0 ? 0 : last < out_steps ? last : out_steps;
+  }
 };
 
 // All kernels compute y = conv(x, w) + bias (bias may be null) without any
