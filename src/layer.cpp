@@ -897,6 +897,12 @@ std::shared_ptr<const BackwardPlan> Layer::backward_plan_for(const ConvProblem& 
   return plan;
 }
 
+bool Layer::found_by_find(const ConvProblem& p) const {
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  const auto it = plans_.find(std::make_pair(p.batch, p.in_steps));
+  return it != plans_.end() && it->second.found;
+}
+
 template <class T>
 Plan Layer::find_plan(const ConvProblem& p, const T* x, T* y) const {
   const std::vector<Plan> candidates =
@@ -1043,15 +1049,8 @@ void Layer::run(const ConvProblem& p, const Plan& planned, const float* x, float
   if (cfg_.activation == CONV1D_ACTIVATION_GLU) conv_out = thread_scratch(1, static_cast<size_t>(d0 * d1 * d2));
   Plan timed;  // find mode's pick, the first time it sees this shape
   const Plan* plan = &planned;
-  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
-    bool found;
-    {
-      std::lock_guard<std::mutex> lock(plan_mutex_);
-      const auto it = plans_.find(std::make_pair(p.batch, p.in_steps));
-      found = it != plans_.end() && it->second.found;
-    }
-    if (!found) timed = find_plan(p, x, conv_out), plan = &timed;
-  }
+  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO && !found_by_find(p))
+    timed = find_plan(p, x, conv_out), plan = &timed;
   const bool fused = execute(*plan, p, x, compute_kernel(), compute_bias(), packed, cfg_.activation, conv_out);
   if (!fused && cfg_.activation != CONV1D_ACTIVATION_LINEAR) {
     apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
@@ -1066,15 +1065,8 @@ void Layer::run(const ConvProblem& p, const Plan& planned, const double* x, doub
     conv_out = reinterpret_cast<double*>(thread_scratch(1, 2 * static_cast<size_t>(d0 * d1 * d2)));
   Plan timed;  // find mode's pick, the first time it sees this shape
   const Plan* plan = &planned;
-  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO) {
-    bool found;
-    {
-      std::lock_guard<std::mutex> lock(plan_mutex_);
-      const auto it = plans_.find(std::make_pair(p.batch, p.in_steps));
-      found = it != plans_.end() && it->second.found;
-    }
-    if (!found) timed = find_plan(p, x, conv_out), plan = &timed;
-  }
+  if (cfg_.find && cfg_.algorithm == CONV1D_ALGORITHM_AUTO && !found_by_find(p))
+    timed = find_plan(p, x, conv_out), plan = &timed;
   execute(*plan, p, x, kernel64_.data(), cfg_.use_bias ? bias64_.data() : nullptr, conv_out);
   if (cfg_.activation != CONV1D_ACTIVATION_LINEAR) apply_activation(cfg_.activation, conv_out, y, d0, d1, d2);
 }
@@ -1255,10 +1247,11 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   const bool kernel_reg = regs && dkernel && cfg_.trainable && lora_a_.empty() && cfg_.kernel_regularizer.active();
   const bool bias_reg = regs && dbias && cfg_.trainable && cfg_.bias_regularizer.active();
   // Regularizers that cannot run (OrthogonalRegularizer) fail before anything is written.
-  // Shapes as braced lists: a training step with regularizers builds no vector.
-  const int64_t cg = in_channels_ / cfg_.groups;
-  if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, {shape[0], shape[1], shape[2]});
-  if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, {cfg_.kernel_size, cg, cfg_.filters});
+  // Shapes by value: a training step with regularizers builds no vector.
+  const SmallShape out_shape{shape[0], shape[1], shape[2]};
+  const SmallShape kshape{cfg_.kernel_size, in_channels_ / cfg_.groups, cfg_.filters};
+  if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, out_shape);
+  if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, kshape);
   if (bias_reg) cfg_.bias_regularizer.penalty(nullptr, 0, {cfg_.filters});
 
   const Geometry g = compute_geometry(cfg_, steps);
@@ -1294,8 +1287,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     if (activity) {
       apply_activation(cfg_.activation, z, act_out, d0, d1, d2);
       std::copy(dy, dy + y_count, dy_total);
-      cfg_.activity_regularizer.add_gradient(act_out, dy_total, y_count, {shape[0], shape[1], shape[2]},
-                                             1.0 / static_cast<double>(batch));
+      cfg_.activity_regularizer.add_gradient(act_out, dy_total, y_count, out_shape, 1.0 / static_cast<double>(batch));
       dy_act = dy_total;
     }
     activation_backward(cfg_.activation, z, dy_act, z, d0, d1, d2);
@@ -1316,9 +1308,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, transposed.get());
   }
   if (db_out) execute_backward_bias(p, exec_config(), dz, db_out);
-  if (kernel_reg)
-    cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), {cfg_.kernel_size, cg, cfg_.filters},
-                                         1.0);
+  if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kshape, 1.0);
   if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
   if (accumulate) {
     if (dx) add_into(dx, dx_out, static_cast<size_t>(x_count));

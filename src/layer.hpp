@@ -178,7 +178,9 @@ class Layer {
   std::shared_ptr<const Plan> plan_for(const ConvProblem& p) const;
   // The same for backward (small training steps spent a fifth of their time planning).
   std::shared_ptr<const BackwardPlan> backward_plan_for(const ConvProblem& p) const;
-  // Find mode: times each candidate on this call's data, caches the fastest.
+  // Find mode: whether p's shape has its timed plan cached yet; find_plan
+  // times each candidate on this call's data and caches the fastest.
+  bool found_by_find(const ConvProblem& p) const;
   template <class T>
   Plan find_plan(const ConvProblem& p, const T* x, T* y) const;
   std::string plan_line(const ConvProblem& p, const Plan& plan) const;

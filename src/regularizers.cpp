@@ -112,15 +112,15 @@ std::string Regularizer::to_json() const {
   return j.dump();
 }
 
-void Regularizer::check_rank(ShapeView shape) const {
+void Regularizer::check_rank(SmallShape shape) const {
   if (kind_ == Kind::kOrthogonal && shape.rank != 2) {
     fail(CONV1D_ERROR_UNSUPPORTED,
          "Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape=" +
-             shape_repr(std::vector<int64_t>(shape.dims, shape.dims + std::min(shape.rank, ShapeView::kMaxRank))));
+             shape_repr(std::vector<int64_t>(shape.dims, shape.dims + std::min(shape.rank, SmallShape::kMaxRank))));
   }
 }
 
-double Regularizer::penalty(const float* v, std::size_t n, ShapeView shape) const {
+double Regularizer::penalty(const float* v, std::size_t n, SmallShape shape) const {
   check_rank(shape);
   double s1 = 0.0, s2 = 0.0;
   if (l1_ != 0.0)
@@ -131,7 +131,7 @@ double Regularizer::penalty(const float* v, std::size_t n, ShapeView shape) cons
   return l1_ * s1 + l2_ * s2;
 }
 
-void Regularizer::add_gradient(const float* v, float* g, std::size_t n, ShapeView shape, double scale) const {
+void Regularizer::add_gradient(const float* v, float* g, std::size_t n, SmallShape shape, double scale) const {
   check_rank(shape);
   const float a = static_cast<float>(scale * l1_), b = static_cast<float>(scale * 2.0 * l2_);
   if (a == 0.0f && b == 0.0f) return;

@@ -12,14 +12,14 @@ namespace conv1d {
 
 // A tensor shape held by value, no heap: from a vector or a braced list (a
 // training step builds no vector per call). Regularized tensors have rank <= 3.
-struct ShapeView {
+struct SmallShape {
   static constexpr std::size_t kMaxRank = 4;
   int64_t dims[kMaxRank] = {};
   std::size_t rank = 0;
-  ShapeView(const std::vector<int64_t>& v) : rank(v.size()) {  // NOLINT: implicit by design
+  SmallShape(const std::vector<int64_t>& v) : rank(v.size()) {  // NOLINT: implicit by design
     for (std::size_t i = 0; i < rank && i < kMaxRank; ++i) dims[i] = v[i];
   }
-  ShapeView(std::initializer_list<int64_t> l) : rank(l.size()) {  // NOLINT: implicit by design
+  SmallShape(std::initializer_list<int64_t> l) : rank(l.size()) {  // NOLINT: implicit by design
     std::size_t i = 0;
     for (int64_t d : l)
       if (i < kMaxRank) dims[i++] = d;
@@ -45,13 +45,13 @@ class Regularizer {
   // The penalty of a weight or output of `shape` holding `v`, summed in
   // double. OrthogonalRegularizer throws CONV1D_ERROR_UNSUPPORTED for any
   // shape but rank 2, as Keras raises: so on every Conv1D tensor.
-  double penalty(const float* v, std::size_t n, ShapeView shape) const;
+  double penalty(const float* v, std::size_t n, SmallShape shape) const;
   // g[i] += scale * d penalty / d v[i]  (L1: sign, 0 at 0; L2: 2 l2 v).
-  void add_gradient(const float* v, float* g, std::size_t n, ShapeView shape, double scale) const;
+  void add_gradient(const float* v, float* g, std::size_t n, SmallShape shape, double scale) const;
 
  private:
   enum class Kind { kNone, kBase, kL1, kL2, kL1L2, kOrthogonal };
-  void check_rank(ShapeView shape) const;
+  void check_rank(SmallShape shape) const;
   Kind kind_ = Kind::kNone;
   double l1_ = 0.0, l2_ = 0.0, factor_ = 0.01;
   std::string mode_ = "rows";
