@@ -13,6 +13,7 @@
 #include "dispatch/dispatch.hpp"
 #include "kernels/backward.hpp"
 #include "kernels/problem.hpp"
+#include "kernels/transpose.hpp"
 
 using conv1d::ConvProblem;
 
@@ -285,6 +286,37 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       }
     }
   }
+}
+
+TEST_CASE("strided and batched transposes: every block remainder, nothing outside the destination", "[kernels]") {
+  // Sizes around the 4x4 and 2x4 register blocks and the 32-wide cache
+  // blocks; pitches wider than the matrices, with sentinels between rows.
+  for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 12, 33})
+    for (int64_t cols : {1, 3, 4, 5, 8, 17, 64, 70}) {
+      INFO("rows " << rows << " cols " << cols);
+      const int64_t sp = cols + 3, dp = rows + 2;
+      std::vector<float> src(static_cast<size_t>(rows * sp));
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) + 0.5f;
+      std::vector<float> dst(static_cast<size_t>(cols * dp + 1), -1.0f);
+      conv1d::transpose_strided(src.data(), sp, dst.data(), dp, rows, cols);
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t i = 0; i < dp; ++i)
+          REQUIRE(dst[static_cast<size_t>(j * dp + i)] == (i < rows ? src[static_cast<size_t>(i * sp + j)] : -1.0f));
+      REQUIRE(dst.back() == -1.0f);
+      // The batched form: two items of rows x cols, tasks split anywhere.
+      std::vector<float> items(static_cast<size_t>(2 * rows * cols));
+      for (size_t i = 0; i < items.size(); ++i) items[i] = static_cast<float>(i);
+      std::vector<float> out(items.size() + 1, -1.0f);
+      const int64_t tasks = conv1d::transpose_tasks(2, rows);
+      conv1d::transpose_items(items.data(), out.data(), rows, cols, tasks / 2, tasks);
+      conv1d::transpose_items(items.data(), out.data(), rows, cols, 0, tasks / 2);
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < cols; ++j)
+            REQUIRE(out[static_cast<size_t>((n * cols + j) * rows + i)] ==
+                    items[static_cast<size_t>((n * rows + i) * cols + j)]);
+      REQUIRE(out.back() == -1.0f);
+    }
 }
 
 TEST_CASE("dbias kernels: both layouts, any split of the filter blocks, against the oracle", "[kernels][simd]") {

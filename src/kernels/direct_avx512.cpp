@@ -11,6 +11,7 @@
 #include "kernels/backward.hpp"
 #include "kernels/direct_isa.hpp"
 #include "kernels/packed.hpp"
+#include "kernels/transpose.hpp"
 
 namespace conv1d {
 namespace avx512 {
