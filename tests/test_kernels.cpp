@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -230,6 +231,57 @@ TEST_CASE("auto picks a SIMD direct kernel where one exists, GEMM or scalar othe
   // Tiny strided channels_first: scalar direct.
   const ConvProblem tiny = problem(1, 9, 2, 2, 3, 2, 1, 1, 0, 0, true);
   CHECK(conv1d::make_plan(tiny, e, nullptr, CONV1D_ISA_SCALAR).kernel == "direct/scalar");
+}
+
+TEST_CASE("backward plans: the method each pass executes matches the kernel it describes", "[kernels][dispatch]") {
+  // Execution follows data_method / weights_method; the strings are what
+  // CONV1D_VERBOSE prints. They must agree, and every method must be
+  // reachable (a method no shape reaches would leave its code untested).
+  using conv1d::DataMethod;
+  using conv1d::WeightsMethod;
+  const auto has = [](const std::string& s, const char* part) { return s.find(part) != std::string::npos; };
+  std::set<DataMethod> data_seen;
+  std::set<WeightsMethod> weights_seen;
+  const ConvProblem shapes[] = {
+      problem(2, 40, 32, 24, 3, 1, 1, 1, 1, 1, false),   // wide channels, stride 1
+      problem(2, 40, 32, 24, 4, 2, 1, 1, 1, 2, false),   // strided
+      problem(2, 60, 1, 64, 10, 5, 1, 1, 0, 0, false),   // one channel: folded
+      problem(2, 60, 4, 32, 15, 1, 1, 1, 7, 7, false),   // few channels, many taps
+      problem(2, 30, 8, 8, 3, 1, 1, 8, 1, 1, false),     // depthwise
+      problem(2, 30, 2, 2, 3, 1, 1, 1, 1, 1, false),     // tiny groups
+      problem(2, 40, 32, 24, 1, 1, 1, 1, 0, 0, true),    // pointwise channels_first
+      problem(2, 40, 48, 100, 3, 1, 1, 1, 1, 1, false),  // channels fill vectors better than filters
+      problem(2, 40, 8, 64, 3, 1, 2, 1, 2, 2, false),    // filter tiles
+  };
+  for (conv1d_algorithm alg :
+       {CONV1D_ALGORITHM_AUTO, CONV1D_ALGORITHM_DIRECT, CONV1D_ALGORITHM_GEMM, CONV1D_ALGORITHM_REFERENCE})
+    for (conv1d_isa isa : {CONV1D_ISA_SCALAR, conv1d::detected_isa()})
+      for (const ConvProblem& p : shapes) {
+        conv1d::ExecConfig e;
+        e.algorithm = alg;
+        e.max_isa = isa;
+        const conv1d::BackwardPlan bp = conv1d::make_backward_plan(p, e);
+        const std::string& d = bp.data.kernel;
+        const std::string& w = bp.weights.kernel;
+        INFO("algorithm " << alg << " isa " << isa << " data " << d << " weights " << w);
+        data_seen.insert(bp.data_method);
+        weights_seen.insert(bp.weights_method);
+        CHECK((bp.data_method == DataMethod::kReference) == (d == "reference"));
+        CHECK((bp.data_method == DataMethod::kTransposed) == has(d, "/transposed"));
+        CHECK((bp.data_method == DataMethod::kFolded) == has(d, "/data-folded"));
+        CHECK((bp.data_method == DataMethod::kGemm) ==
+              (bp.data.algorithm == CONV1D_ALGORITHM_GEMM && !has(d, "/data-folded")));
+        CHECK((bp.data_method == DataMethod::kLoops) == has(d, "-loops"));
+        CHECK((bp.weights_method == WeightsMethod::kReference) == (w == "reference"));
+        CHECK((bp.weights_method == WeightsMethod::kNcwGemm) == has(w, "/weights-ncw"));
+        CHECK((bp.weights_method == WeightsMethod::kChannelTiles) == has(w, "/channel-tiles"));
+        CHECK((bp.weights_method == WeightsMethod::kWeightTiles) == has(w, "/weight-tiles"));
+        CHECK((bp.weights_method == WeightsMethod::kGemm) ==
+              (bp.weights.algorithm == CONV1D_ALGORITHM_GEMM && !has(w, "/weights-ncw")));
+        CHECK((bp.weights_method == WeightsMethod::kLoops) == has(w, "-loops"));
+      }
+  CHECK(data_seen.size() == (conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? 5u : 4u));
+  CHECK(weights_seen.size() == (conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? 6u : 4u));
 }
 
 TEST_CASE("dW register tiles over filter vectors and over channel vectors: every tail, same bits", "[kernels][simd]") {

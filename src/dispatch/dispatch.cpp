@@ -510,8 +510,10 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data.kernel = std::string("direct/") + isa_name(e.max_isa) + "/data-folded";
     bp.data.threads = useful_threads(p, e.threads, backward_data_folded_tasks(p));
     bp.data.reason = "few channels per group: the taps' products along the filters (SIMD dot products), then a scatter";
+    bp.data_method = DataMethod::kFolded;
   } else if (!forced_gemm && transposed_forward_ok(p, e) && (wide || forced_direct)) {
     bp.phases = data_phases(p);
+    bp.data_method = DataMethod::kTransposed;
     const std::vector<DataPhase>& phases = bp.phases;
     PackKind kind = PackKind::kNwc;
     if (!phases.empty()) simd_pack_kind(phases.front().q, &kind);
@@ -532,12 +534,15 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.data = backward_gemm_plan(p, e, "data-folded");
     bp.data.threads = useful_threads(p, e.threads, backward_data_folded_tasks(p));
     bp.data.reason = "few channels per group: one GEMM with the taps folded into its columns, then a scatter";
+    bp.data_method = DataMethod::kFolded;
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.data = backward_gemm_plan(p, e, "data");
     bp.data.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
+    bp.data_method = DataMethod::kGemm;
   } else {
     bp.data = loops_plan(p, e, "data");
     bp.data.reason = forced_direct ? "forced direct" : "direct loops for small groups";
+    bp.data_method = DataMethod::kLoops;
   }
   // Weights. channels_first at stride 1 has x and dz contiguous along time:
   // GEMMs read them in place, where the register tiles need x transposed.
@@ -552,6 +557,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
     bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
     bp.weights.reason = forced_gemm ? "forced gemm; channels_first: GEMMs on x and dz in place"
                                     : "channels_first, stride 1: GEMMs per (item, tap) on x and dz in place";
+    bp.weights_method = WeightsMethod::kNcwGemm;
   } else if (!forced_gemm && !is_depthwise1(p) && e.max_isa >= CONV1D_ISA_AVX2) {
     const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
@@ -560,17 +566,21 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
       bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/channel-tiles";
       bp.weights.threads = useful_threads(p, e.threads, k.channel_tiles(p));
       bp.weights.reason = "register tiles of channel vectors x filters over the batch's rows";
+      bp.weights_method = WeightsMethod::kChannelTiles;
     } else {
       bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/weight-tiles";
       bp.weights.threads = useful_threads(p, e.threads, k.weight_tiles(p));
       bp.weights.reason = "register tiles of channels x filter vectors over the batch's rows";
+      bp.weights_method = WeightsMethod::kWeightTiles;
     }
   } else if (forced_gemm || (!forced_direct && gemm_ok && !small_groups)) {
     bp.weights = backward_gemm_plan(p, e, "weights");
     bp.weights.reason = forced_gemm ? "forced gemm" : "batch-wide GEMM per (tap, group)";
+    bp.weights_method = WeightsMethod::kGemm;
   } else {
     bp.weights = loops_plan(p, e, "weights");
     bp.weights.reason = forced_direct ? "forced direct" : "direct loops for small groups";
+    bp.weights_method = WeightsMethod::kLoops;
   }
   return bp;
 }
@@ -585,9 +595,7 @@ void execute_backward_bias(const ConvProblem& p, const ExecConfig& e, const floa
   parallel_for(backward_bias_tasks(p), threads, [&](int64_t b, int64_t end) { k.bias(p, dz, dbias, b, end); });
 }
 
-bool backward_uses_transposed(const BackwardPlan& plan) {
-  return plan.data.kernel.find("/transposed") != std::string::npos;
-}
+bool backward_uses_transposed(const BackwardPlan& plan) { return plan.data_method == DataMethod::kTransposed; }
 
 TransposedWeights pack_transposed(const ConvProblem& p, conv1d_isa isa, const float* w) {
   TransposedWeights out;
@@ -667,19 +675,19 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
 
 void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
                       const float* dz, float* dx, float* dw, const TransposedWeights* transposed) {
-  if (plan.data.algorithm == CONV1D_ALGORITHM_REFERENCE) {
+  if (plan.data_method == DataMethod::kReference) {
     if (dx) backward_data_reference(p_in, dz, w, dx);
     if (dw) backward_weights_reference(p_in, x, dz, dw);
     return;
   }
   const bool data_fwd = dx && backward_uses_transposed(plan);
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
-  const bool data_folded = data_nwc && plan.data.kernel.find("/data-folded") != std::string::npos;
-  const bool data_gemm = data_nwc && !data_folded && plan.data.algorithm == CONV1D_ALGORITHM_GEMM;
-  const bool weights_ncw = dw && plan.weights.kernel.find("/weights-ncw") != std::string::npos;
-  const bool weights_gemm = dw && !weights_ncw && plan.weights.algorithm == CONV1D_ALGORITHM_GEMM;
-  const bool weights_tiles = dw && plan.weights.kernel.find("/weight-tiles") != std::string::npos;
-  const bool channel_tiles = dw && plan.weights.kernel.find("/channel-tiles") != std::string::npos;
+  const bool data_folded = data_nwc && plan.data_method == DataMethod::kFolded;
+  const bool data_gemm = data_nwc && plan.data_method == DataMethod::kGemm;
+  const bool weights_ncw = dw && plan.weights_method == WeightsMethod::kNcwGemm;
+  const bool weights_gemm = dw && plan.weights_method == WeightsMethod::kGemm;
+  const bool weights_tiles = dw && plan.weights_method == WeightsMethod::kWeightTiles;
+  const bool channel_tiles = dw && plan.weights_method == WeightsMethod::kChannelTiles;
   const bool need_nwc = data_nwc || (dw && !weights_ncw);
   const bool first = p_in.channels_first;
   // The channel tiles broadcast dz in either layout: only x needs transposing for them.
@@ -746,7 +754,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     backward_gemm(p, x_nwc, dz_nwc, w, data_gemm ? dx_nwc : nullptr, weights_gemm ? dw : nullptr, threads,
                   scratch.get(ws_i));
   }
-  if (data_nwc && !data_gemm && !data_folded) {
+  if (data_nwc && plan.data_method == DataMethod::kLoops) {
     const BackwardKernels& k = backward_kernels(plan.data.isa);
     parallel_for(backward_direct_tasks(p), plan.data.threads,
                  [&](int64_t b, int64_t e) { k.data(p, dz_nwc, w, dx_nwc, b, e); });
@@ -760,7 +768,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     float* ws = scratch.get(ctile_i);
     parallel_for(k.channel_tiles(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws, b, e); });
-  } else if (dw && !weights_gemm && !weights_ncw) {
+  } else if (dw && plan.weights_method == WeightsMethod::kLoops) {
     const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });

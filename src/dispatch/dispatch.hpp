@@ -112,9 +112,16 @@ struct DataPhase {
 };
 
 // The backward pass: how dx (data) and dw (weights) are computed.
+// How each backward pass runs. Execution follows these; the plans' kernel
+// strings only describe them.
+enum class DataMethod { kReference, kTransposed, kFolded, kGemm, kLoops };
+enum class WeightsMethod { kReference, kNcwGemm, kChannelTiles, kWeightTiles, kGemm, kLoops };
+
 struct BackwardPlan {
   Plan data;
   Plan weights;
+  DataMethod data_method = DataMethod::kReference;
+  WeightsMethod weights_method = WeightsMethod::kReference;
   // Transposed dx: the stride phases that have dx rows (one, r = 0, at
   // stride 1, whose q is the forward problem the SIMD kernels run on dz).
   std::vector<DataPhase> phases;
