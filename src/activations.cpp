@@ -479,11 +479,17 @@ inline float derivative(conv1d_activation a, float z) {
       return z > 0.0f ? 1.0f : 0.2f;
     case CONV1D_ACTIVATION_RELU6:
       return z > 0.0f && z < 6.0f ? 1.0f : 0.0f;
+    // At the kinks each derivative is the one TensorFlow's gradients give
+    // for the graph Keras builds (keras/src/backend/tensorflow/nn.py):
+    // EluGrad/SeluGrad test the output < 0, so 0 takes the positive side;
+    // celu is max(x, 0) + expm1(min(x, 0)), and Maximum/Minimum pass the
+    // gradient on ties, so both terms count at 0.
     case CONV1D_ACTIVATION_ELU:
-    case CONV1D_ACTIVATION_CELU:
       return z > 0.0f ? 1.0f : std::exp(z);
+    case CONV1D_ACTIVATION_CELU:
+      return z > 0.0f ? 1.0f : z == 0.0f ? 2.0f : std::exp(z);
     case CONV1D_ACTIVATION_SELU:
-      return z > 0.0f ? kSeluScaleF : kSeluScaleAlphaF * std::exp(z);
+      return z >= 0.0f ? kSeluScaleF : kSeluScaleAlphaF * std::exp(z);
     case CONV1D_ACTIVATION_GELU: {
       const double d = z;
       const double pdf = 0.3989422804014327 * std::exp(-0.5 * d * d);
@@ -521,8 +527,8 @@ inline float derivative(conv1d_activation a, float z) {
       const float t = std::tanh(z);
       return t * t;
     }
-    case CONV1D_ACTIVATION_HARD_TANH:
-      return z > -1.0f && z < 1.0f ? 1.0f : 0.0f;
+    case CONV1D_ACTIVATION_HARD_TANH:  // clip_by_value is min then max: ties pass the gradient
+      return z >= -1.0f && z <= 1.0f ? 1.0f : 0.0f;
     case CONV1D_ACTIVATION_HARD_SHRINK:
     case CONV1D_ACTIVATION_SOFT_SHRINK:
       return std::fabs(z) > 0.5f ? 1.0f : 0.0f;

@@ -425,6 +425,11 @@ void Layer::set_int(conv1d_param p, int64_t v) {
         break;
       }
       if (v == 0 && lora_a_.empty()) break;
+      if (v == 0)
+        fail(CONV1D_ERROR_INVALID_STATE,
+             "lora_rank cannot be set to 0 on layer '" + cfg_.name +
+                 "' while LoRA is enabled: Keras has no way to turn LoRA off; conv1d_lora_merge folds the "
+                 "update into the kernel and turns it off");
       Weights w = weights();
       enable_lora(next, w, v);  // Keras' enable_lora on a built layer
       next.validate();

@@ -195,6 +195,58 @@ TEST_CASE("backward through every activation matches finite differences", "[back
   }
 }
 
+TEST_CASE("activation derivatives at their kinks are TensorFlow's", "[backward][activation]") {
+  // A 1x1 identity layer without bias makes dx the activation's derivative
+  // at x. The values are what TensorFlow's registered gradients give for
+  // the ops Keras's TF backend builds: ReluGrad/Relu6Grad are strict,
+  // LeakyReluGrad takes alpha at 0, EluGrad/SeluGrad look at the output's
+  // sign (0 takes the positive side), clip_by_value is Minimum then Maximum
+  // whose gradients pass on ties, celu adds max(x,0) and expm1(min(x,0))
+  // (both pass at 0), and the tf.where forms take the branch their test picks.
+  struct Kink {
+    const char* act;
+    float x, want;
+  };
+  const float scale = 1.0507009873554805f;
+  const Kink kinks[] = {
+      {"relu", 0.0f, 0.0f},
+      {"relu6", 0.0f, 0.0f},
+      {"relu6", 6.0f, 0.0f},
+      {"leaky_relu", 0.0f, 0.2f},
+      {"elu", 0.0f, 1.0f},
+      {"selu", 0.0f, scale},
+      {"selu", -0.0f, scale},
+      {"celu", 0.0f, 2.0f},
+      {"hard_tanh", 1.0f, 1.0f},
+      {"hard_tanh", -1.0f, 1.0f},
+      {"hard_tanh", 1.5f, 0.0f},
+      {"hard_sigmoid", -3.0f, 0.0f},
+      {"hard_sigmoid", 3.0f, 0.0f},
+      {"hard_silu", -3.0f, 0.0f},
+      {"hard_silu", 3.0f, 1.0f},
+      {"hard_shrink", 0.5f, 0.0f},
+      {"hard_shrink", -0.5f, 0.0f},
+      {"soft_shrink", 0.5f, 0.0f},
+      {"soft_shrink", -0.5f, 0.0f},
+      {"sparse_plus", -1.0f, 0.0f},
+      {"sparse_plus", 1.0f, 1.0f},
+      {"sparse_sigmoid", -1.0f, 0.0f},
+      {"sparse_sigmoid", 1.0f, 0.0f},
+  };
+  for (const Kink& k : kinks) {
+    INFO(k.act << "'(" << k.x << ")");
+    Layer l(1, 1);
+    REQUIRE(conv1d_set_int(l, CONV1D_PARAM_USE_BIAS, 0) == CONV1D_OK);
+    REQUIRE(conv1d_set_string(l, CONV1D_PARAM_ACTIVATION, k.act) == CONV1D_OK);
+    const float w = 1.0f;
+    REQUIRE(conv1d_set_weights(l, &w, 1, nullptr, 0) == CONV1D_OK);
+    const float dy = 1.0f;
+    float dx = -7.0f;
+    REQUIRE(conv1d_backward(l, &k.x, 1, 1, 1, 1, &dy, 1, &dx, 1, nullptr, 0, nullptr, 0, 0) == CONV1D_OK);
+    CHECK(dx == Approx(k.want).epsilon(1e-6));
+  }
+}
+
 namespace {
 
 // The gradient formulas of a linear layer, in float64, written out directly.

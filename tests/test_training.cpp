@@ -338,6 +338,11 @@ TEST_CASE("LoRA: enabling, the effective kernel, factor gradients, merging", "[t
   // Keras' errors.
   CHECK(conv1d_set_int(l, CONV1D_PARAM_LORA_RANK, 3) == CONV1D_ERROR_INVALID_STATE);
   CHECK(std::string(conv1d_last_error_message()) == "lora is already enabled. This can only be done once per layer.");
+  // Rank 0 cannot turn it off (Keras has no way to); the message names the way out.
+  CHECK(conv1d_set_int(l, CONV1D_PARAM_LORA_RANK, 0) == CONV1D_ERROR_INVALID_STATE);
+  CHECK(std::string(conv1d_last_error_message()).find("conv1d_lora_merge") != std::string::npos);
+  REQUIRE(conv1d_get_int(l, CONV1D_PARAM_LORA_RANK, &rank) == CONV1D_OK);
+  CHECK(rank == 2);
   CHECK(conv1d_set_string(l, CONV1D_PARAM_KERNEL_CONSTRAINT, "max_norm") == CONV1D_ERROR_INVALID_STATE);
 
   // Merging folds the update into the kernel: same outputs, LoRA off.

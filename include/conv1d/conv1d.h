@@ -192,7 +192,7 @@ typedef enum conv1d_param {
   /* 400-499: execution. Not part of the Keras config. */
   CONV1D_PARAM_ALGORITHM = 400,   /**< conv1d_algorithm or its name; default from $CONV1D_ALGORITHM, else auto */
   CONV1D_PARAM_VERBOSE = 401,     /**< int 0/1: print each new plan to stderr; default from $CONV1D_VERBOSE */
-  CONV1D_PARAM_NUM_THREADS = 402, /**< int >= 0: threads one forward call may use; 0 (default) = all cores available */
+  CONV1D_PARAM_NUM_THREADS = 402, /**< int >= 0: threads a forward or backward call may use; 0 (default) = all */
   CONV1D_PARAM_MAX_ISA = 403,     /**< conv1d_isa or "scalar"/"avx2"/"avx512": the highest instruction set the
                                        kernels may use; default from $CONV1D_MAX_ISA, else the best the CPU has */
   CONV1D_PARAM_FIND = 404,        /**< int 0/1: with algorithm auto, time the candidates once per (batch, steps)
@@ -646,8 +646,11 @@ CONV1D_API conv1d_status conv1d_describe_plan(const conv1d_layer* layer, int64_t
  *  without activity regularizer), so nothing is stored between calls and a
  *  built layer stays read-only: many threads may run backward at once.
  *  Derivatives are exact for every activation, the axis-wise ones over the
- *  last axis; at kinks they follow TensorFlow (relu'(0) = 0). The result is
- *  the same bits for any thread count. Outputs must not overlap each other,
+ *  last axis; at kinks they follow TensorFlow's gradients of the ops Keras
+ *  builds (relu'(0) = 0, hard_tanh'(+-1) = 1; docs/training.md lists them).
+ *  The result is the same bits for any thread count (with
+ *  CONV1D_PARAM_FIND=1, up to the rounding of the algorithm timing picked
+ *  for the recomputed pre-activation). Outputs must not overlap each other,
  *  x or dy. Needs the float32 dtype policy (CONV1D_ERROR_UNSUPPORTED
  *  otherwise: the gradients would be float32-accurate, not the policy's). */
 CONV1D_API conv1d_status conv1d_backward(const conv1d_layer* layer, const float* x, size_t x_len, int64_t batch,
