@@ -1193,8 +1193,11 @@ void add_into(float* dst, const float* src, size_t n) {
 
 }  // namespace
 
+SmallShape Layer::kernel_dims() const { return {cfg_.kernel_size, in_channels_ / cfg_.groups, cfg_.filters}; }
+
 std::vector<int64_t> Layer::kernel_shape() const {
-  return {cfg_.kernel_size, in_channels_ / cfg_.groups, cfg_.filters};
+  const SmallShape k = kernel_dims();
+  return {k.dims, k.dims + k.rank};
 }
 
 void Layer::enable_lora(LayerConfig& next, Weights& w, int64_t rank) const {
@@ -1254,7 +1257,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
   // Regularizers that cannot run (OrthogonalRegularizer) fail before anything is written.
   // Shapes by value: a training step with regularizers builds no vector.
   const SmallShape out_shape{shape[0], shape[1], shape[2]};
-  const SmallShape kshape{cfg_.kernel_size, in_channels_ / cfg_.groups, cfg_.filters};
+  const SmallShape kshape = kernel_dims();
   if (activity) cfg_.activity_regularizer.penalty(nullptr, 0, out_shape);
   if (kernel_reg) cfg_.kernel_regularizer.penalty(nullptr, 0, kshape);
   if (bias_reg) cfg_.bias_regularizer.penalty(nullptr, 0, {cfg_.filters});
@@ -1330,7 +1333,7 @@ double Layer::regularization_loss(const float* y, size_t y_len, int64_t batch, i
   if (built_ && cfg_.trainable) {
     const Regularizer& kr = cfg_.kernel_regularizer;
     if (lora_a_.empty()) {
-      total += kr.penalty(kernel_.data(), kernel_.size(), kernel_shape());
+      total += kr.penalty(kernel_.data(), kernel_.size(), kernel_dims());
     } else {
       // Keras gives the LoRA factors the kernel regularizer; the frozen kernel has none.
       const int64_t r = cfg_.lora_rank;

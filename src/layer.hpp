@@ -168,6 +168,9 @@ class Layer {
   // bfloat16 compute: x of x_dtype, y of y_dtype, y_count elements.
   void run_bf16(const ConvProblem& p, const Plan& plan, conv1d_dtype x_dtype, const void* x, size_t x_count,
                 conv1d_dtype y_dtype, void* y, size_t y_count) const;
+  // The kernel's Keras shape (k, C/groups, F): by value for the per-call
+  // regularizer paths, as a vector where one is returned or stored.
+  SmallShape kernel_dims() const;
   std::vector<int64_t> kernel_shape() const;
   void enable_lora(LayerConfig& next, Weights& w, int64_t rank) const;
   void check_gradient_buffer(const float* p, size_t len, size_t need, const char* name) const;

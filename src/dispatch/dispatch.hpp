@@ -111,12 +111,12 @@ struct DataPhase {
   ConvProblem q;        // the phase's forward problem
 };
 
-// The backward pass: how dx (data) and dw (weights) are computed.
 // How each backward pass runs. Execution follows these; the plans' kernel
 // strings only describe them.
 enum class DataMethod { kReference, kTransposed, kFolded, kGemm, kLoops };
 enum class WeightsMethod { kReference, kNcwGemm, kChannelTiles, kWeightTiles, kGemm, kLoops };
 
+// The backward pass: how dx (data) and dw (weights) are computed.
 struct BackwardPlan {
   Plan data;
   Plan weights;
