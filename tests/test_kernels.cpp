@@ -157,6 +157,27 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
 }
 
+TEST_CASE("channels_last SIMD kernel: taps clipped at a tile's first or last rows", "[kernels][simd]") {
+  // A tap read by only some rows of an edge tile runs over those rows alone.
+  // Tile heights 14/12/8/6 (AVX-512) and 8/6/4 (AVX2) against left and right
+  // pads of 0-15 rows, strides and dilations, put a tap's first and last
+  // valid rows at every row of the head and tail tiles; inputs shorter than
+  // a tile clip it at both ends.
+  std::mt19937 rng(7);
+  int simd = 0;
+  const int64_t sd[][2] = {{1, 1}, {2, 1}, {1, 3}, {3, 2}};
+  for (int64_t F : {8, 16, 32, 48, 64})
+    for (const auto& v : sd)
+      for (int64_t pad = 0; pad < 16; ++pad) {
+        const int64_t k = 2 + pad % 4, L = pad % 5 == 4 ? 1 + pad % 3 : 17 + pad;
+        const int64_t pad_right = (pad * 7 + F) % 16;
+        if (pad + L + pad_right < (k - 1) * v[1] + 1) continue;
+        simd += compare_all(problem(1, L, 16 + pad % 3, F, k, v[0], v[1], 1, pad, pad_right, false), rng, pad % 2,
+                            CONV1D_ACTIVATION_LINEAR);
+      }
+  if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
+}
+
 TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remainder", "[kernels][simd]") {
   std::mt19937 rng(2);
   int simd = 0;
