@@ -159,7 +159,7 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
 
 TEST_CASE("channels_last SIMD kernel: taps clipped at a tile's first or last rows", "[kernels][simd]") {
   // A tap read by only some rows of an edge tile runs over those rows alone.
-  // Tile heights 14/12/8/6 (AVX-512) and 8/6/4 (AVX2) against left and right
+  // Tile heights 8/8/8/6 (AVX-512) and 8/6/4 (AVX2) against left and right
   // pads of 0-15 rows, strides and dilations, put a tap's first and last
   // valid rows at every row of the head and tail tiles; inputs shorter than
   // a tile clip it at both ends.
