@@ -322,6 +322,7 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       {2, 40, 48, 36, 3, 1, 1, 3, 1, 1},   {5, 6, 5, 6, 2, 1, 1, 1, 0, 1},
       {2, 300, 16, 1, 1, 1, 1, 1, 0, 0},   {3, 17, 200, 19, 4, 3, 1, 1, 2, 1},
       {3, 700, 130, 40, 3, 1, 2, 1, 2, 2},  // past the channel tiles' L2 budget: row chunks
+      {2, 3, 40, 9, 5, 1, 2, 1, 4, 4},      // taps 0 and 4 read no row: their dW is zero
   };
   for (const Shape& sh : shapes) {
     const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, sh.s, sh.d, sh.G, sh.pl, sh.pr, false);
@@ -351,6 +352,7 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       std::vector<float> ws(static_cast<size_t>(k.channel_tile_floats(p)));
       for (bool ncw : {false, true}) {
         INFO("dz channels_first " << ncw);
+        std::fill(ws.begin(), ws.end(), 1e30f);  // the workspace comes uninitialised
         std::vector<float> by_channels(nw + 4, 1e30f);
         const float* d = ncw ? dz_ncw.data() : dz.data();
         k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), ct / 2, ct);
