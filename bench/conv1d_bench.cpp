@@ -327,6 +327,13 @@ Peak measure_peaks(const std::vector<int>& threads) {
       if (!p.contended[t]) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+    // The host's load is invisible here and only ever lowers a measurement:
+    // one thread's peak is the best of three, 300 ms apart (a run read
+    // 112 GFLOP/s where quiet ones read 116-117).
+    for (int attempt = 0; attempt < 2 && t == 1; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      p.gflops[t] = std::max(p.gflops[t], measure_peak(t, loop, flops));
+    }
     // On a shared VM the host's other guests are invisible in /proc/stat:
     // t threads under t times one thread's peak (a quiet machine measures
     // within 1% of it) means a core was taken away while we measured, not
@@ -339,6 +346,10 @@ Peak measure_peaks(const std::vector<int>& threads) {
     }
     if (t > 1 && p.gflops[t] < scaled) p.contended[t] = true;
   }
+  // Each core runs at least its share of a multi-thread peak: a 1-thread
+  // measurement below that was taken while the host held the core back.
+  if (p.gflops.count(1))
+    for (const auto& [t, g] : p.gflops) p.gflops[1] = std::max(p.gflops[1], g / t);
   return p;
 }
 

@@ -296,7 +296,8 @@ def write_markdown(rows, args):
     for t in threads:
         p = next((fnum(r["peak_gflops"]) for r in all_rows if int(r["threads"]) == t), None)
         peaks.append("%s GFLOP/s with %d thread%s" % (fmt(p, ".1f"), t, "" if t == 1 else "s"))
-    w("- FMA peak (%s register-resident loop, measured at start-up): %s"
+    w("- FMA peak (%s register-resident loop, measured at start-up: the best of several tries, as the host's "
+      "load only lowers it; one thread at least half the two-thread peak): %s"
       % (first.get("fma_isa", "?"), "; ".join(peaks)))
     if any(r.get("peak_contended") == "1" for r in all_rows):
         w("  **(other processes ran while the peak was measured: it is understated and % peak overstated)**")
