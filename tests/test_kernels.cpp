@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -176,6 +177,44 @@ TEST_CASE("channels_last SIMD kernel: taps clipped at a tile's first or last row
                             CONV1D_ACTIVATION_LINEAR);
       }
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
+}
+
+TEST_CASE("channels_last SIMD kernel: an infinite weight makes padded positions NaN, as GEMM does", "[kernels][simd]") {
+  // Padded taps are skipped only when every weight is finite: 0 * inf is NaN
+  // in TensorFlow's zero padding and in our GEMM path, and must stay so here,
+  // in edge tiles clipped at one end or both (an input shorter than a tile).
+  std::mt19937 rng(11);
+  for (int64_t L : {3, 40})
+    for (int64_t pad : {2, 6}) {
+      const ConvProblem p = problem(1, L, 16, 16, 5, 1, 1, 1, pad, pad, false);
+      INFO("L=" << L << " pad=" << pad);
+      const auto x = random_vec(rng, p.in_steps * p.in_channels);
+      auto w = random_vec(rng, p.kernel * p.cg() * p.filters);
+      w[static_cast<size_t>((1 * p.cg() + 3) * p.filters + 5)] = std::numeric_limits<float>::infinity();
+      const size_t ny = static_cast<size_t>(p.out_steps * p.filters);
+      conv1d::ExecConfig e;
+      e.algorithm = CONV1D_ALGORITHM_GEMM;
+      std::vector<float> want(ny);
+      conv1d::execute(conv1d::make_plan(p, e, nullptr, CONV1D_ISA_SCALAR), p, x.data(), w.data(), nullptr, nullptr,
+                      CONV1D_ACTIVATION_LINEAR, want.data());
+      size_t nans = 0;
+      for (float v : want) nans += std::isnan(v);
+      REQUIRE(nans > 0);  // the padded rows of filter 5 read the inf against a zero
+      for (conv1d_isa isa : simd_isas()) {
+        INFO("isa " << isa);
+        const conv1d::PackedWeights pw = conv1d::pack_for(p, isa, w.data(), nullptr);
+        CHECK_FALSE(pw.finite);
+        e.algorithm = CONV1D_ALGORITHM_DIRECT;
+        e.max_isa = isa;
+        std::vector<float> y(ny);
+        conv1d::execute(conv1d::make_plan(p, e, &pw, isa), p, x.data(), w.data(), nullptr, &pw,
+                        CONV1D_ACTIVATION_LINEAR, y.data());
+        for (size_t i = 0; i < ny; ++i) {
+          INFO("y[" << i << "] = " << y[i] << ", gemm " << want[i]);
+          CHECK(std::isnan(y[i]) == std::isnan(want[i]));
+        }
+      }
+    }
 }
 
 TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remainder", "[kernels][simd]") {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/packed.hpp"
 
@@ -17,6 +18,7 @@ PackedWeights pack_weights(PackKind kind, const ConvProblem& p, const float* w, 
   pw.kind = kind;
   pw.lanes = lanes;
   const int64_t k = p.kernel, cg = p.cg(), fg = p.fg(), F = p.filters, C = p.in_channels;
+  pw.finite = std::all_of(w, w + k * cg * F, [](float v) { return std::isfinite(v); });
   const int64_t c_round = (C + lanes - 1) / lanes * lanes;
   pw.zero.resize(static_cast<size_t>(c_round));
 

@@ -37,6 +37,10 @@ struct PackedWeights {
   std::vector<PackedBlock> blocks;
   AlignedBuffer data;
   AlignedBuffer zero;  // a zero input row for padded taps, >= C rounded up to lanes
+  // No inf or NaN among the weights: a padded tap adds only zeros, and a
+  // kernel may skip it. With one, 0 * inf must still give NaN there, as
+  // TensorFlow's zero padding (and our GEMM path) does.
+  bool finite = true;
 };
 
 // Splits n units into the fewest blocks of at most max_units, balanced so
