@@ -347,7 +347,7 @@ TEST_CASE("backward plans: the method each pass executes matches the kernel it d
 TEST_CASE("dW register tiles over filter vectors and over channel vectors: every tail, same bits", "[kernels][simd]") {
   // C/G and F/G sweep 1-4 channel vectors with each lane tail and 1-12
   // filters per channel tile; short items (several per chunk), long ones
-  // (several 96-row chunks) and batches small enough to be one chunk for the
+  // (several row chunks) and batches small enough to be one chunk for the
   // channel tiles; padding, stride, dilation and groups move the
   // rows each tap sees. Both tilings keep one running sum per element in
   // row order, so they must agree bit for bit, for any split of the tiles.
@@ -361,6 +361,7 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       {2, 40, 48, 36, 3, 1, 1, 3, 1, 1},   {5, 6, 5, 6, 2, 1, 1, 1, 0, 1},
       {2, 300, 16, 1, 1, 1, 1, 1, 0, 0},   {3, 17, 200, 19, 4, 3, 1, 1, 2, 1},
       {3, 700, 130, 40, 3, 1, 2, 1, 2, 2},  // past the channel tiles' L2 budget: row chunks
+      {41, 20, 300, 60, 3, 1, 1, 1, 0, 0},  // and short items past it: 20 items a chunk, the last alone
       {2, 3, 40, 9, 5, 1, 2, 1, 4, 4},      // taps 0 and 4 read no row: their dW is zero
   };
   for (const Shape& sh : shapes) {
