@@ -404,10 +404,11 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
 }
 
 TEST_CASE("strided and batched transposes: every block remainder, nothing outside the destination", "[kernels]") {
-  // Sizes around the 4x4 and 2x4 register blocks and the 32-wide cache
-  // blocks; pitches wider than the matrices, with sentinels between rows.
-  for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 33, 40, 67})
-    for (int64_t cols : {1, 3, 4, 5, 8, 9, 17, 64, 70}) {
+  // Sizes around the 4x4, 2x4 and 8x8 register blocks, the 32-wide cache
+  // blocks and the 16-row tasks; pitches wider than the matrices, with
+  // sentinels between rows.
+  for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 33, 40, 67})
+    for (int64_t cols : {1, 3, 4, 5, 8, 9, 15, 16, 17, 24, 64, 70}) {
       INFO("rows " << rows << " cols " << cols);
       const int64_t sp = cols + 3, dp = rows + 2;
       std::vector<float> src(static_cast<size_t>(rows * sp));
@@ -419,24 +420,28 @@ TEST_CASE("strided and batched transposes: every block remainder, nothing outsid
           REQUIRE(dst[static_cast<size_t>(j * dp + i)] == (i < rows ? src[static_cast<size_t>(i * sp + j)] : -1.0f));
       REQUIRE(dst.back() == -1.0f);
       // The batched form: two items of rows x cols, tasks split anywhere and
-      // run in either order (a task writing past its strip shows).
+      // run in either order (a task writing past its rows shows), at each ISA.
       std::vector<float> items(static_cast<size_t>(2 * rows * cols));
       for (size_t i = 0; i < items.size(); ++i) items[i] = static_cast<float>(i);
-      const int64_t tasks = conv1d::transpose_tasks(2, rows);
-      for (int64_t split : {int64_t{1}, tasks / 2})
-        for (bool second_first : {false, true}) {
-          std::vector<float> out(items.size() + 1, -1.0f);
-          const int64_t a0 = second_first ? split : 0, a1 = second_first ? tasks : split;
-          const int64_t b0 = second_first ? 0 : split, b1 = second_first ? split : tasks;
-          conv1d::transpose_items(items.data(), out.data(), rows, cols, a0, a1);
-          conv1d::transpose_items(items.data(), out.data(), rows, cols, b0, b1);
-          for (int64_t n = 0; n < 2; ++n)
-            for (int64_t i = 0; i < rows; ++i)
-              for (int64_t j = 0; j < cols; ++j)
-                REQUIRE(out[static_cast<size_t>((n * cols + j) * rows + i)] ==
-                        items[static_cast<size_t>((n * rows + i) * cols + j)]);
-          REQUIRE(out.back() == -1.0f);
-        }
+      const int64_t tasks = conv1d::transpose_tasks(2, cols);
+      std::vector<conv1d_isa> isas = {CONV1D_ISA_SCALAR};
+      for (conv1d_isa isa : simd_isas()) isas.push_back(isa);
+      for (conv1d_isa isa : isas)
+        for (int64_t split : {int64_t{1}, tasks / 2})
+          for (bool second_first : {false, true}) {
+            INFO("isa " << isa << " split " << split);
+            std::vector<float> out(items.size() + 1, -1.0f);
+            const int64_t a0 = second_first ? split : 0, a1 = second_first ? tasks : split;
+            const int64_t b0 = second_first ? 0 : split, b1 = second_first ? split : tasks;
+            conv1d::transpose_items(items.data(), out.data(), rows, cols, a0, a1, isa);
+            conv1d::transpose_items(items.data(), out.data(), rows, cols, b0, b1, isa);
+            for (int64_t n = 0; n < 2; ++n)
+              for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j)
+                  REQUIRE(out[static_cast<size_t>((n * cols + j) * rows + i)] ==
+                          items[static_cast<size_t>((n * rows + i) * cols + j)]);
+            REQUIRE(out.back() == -1.0f);
+          }
     }
 }
 

@@ -367,9 +367,9 @@ const BackwardKernels& backward_kernels(conv1d_isa isa) {
 
 // (batch, a, b) -> (batch, b, a), row-major (kernels/transpose.hpp), on the
 // pool: channels_first training reads are as large as the compute's.
-void transpose_on_pool(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, int threads) {
-  parallel_for(transpose_tasks(batch, a), threads,
-               [&](int64_t begin, int64_t end) { transpose_items(src, dst, a, b, begin, end); });
+void transpose_on_pool(const float* src, float* dst, int64_t batch, int64_t a, int64_t b, conv1d_isa isa, int threads) {
+  parallel_for(transpose_tasks(batch, b), threads,
+               [&](int64_t begin, int64_t end) { transpose_items(src, dst, a, b, begin, end, isa); });
 }
 
 bool is_depthwise1(const ConvProblem& p) { return p.cg() == 1 && p.fg() == 1; }
@@ -484,6 +484,7 @@ bool phases_in_place(const ConvProblem& p, const std::vector<DataPhase>& phases)
 
 BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   BackwardPlan bp;
+  bp.max_isa = e.max_isa;
   if (e.algorithm == CONV1D_ALGORITHM_REFERENCE) {
     bp.data.algorithm = bp.weights.algorithm = CONV1D_ALGORITHM_REFERENCE;
     bp.data.kernel = bp.weights.kernel = "reference";
@@ -741,8 +742,9 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   if (!need_nwc) return;
   const float* dz_nwc = dz;
   const float* x_nwc = x;
-  if (dz_t) transpose_on_pool(dz, dzt, p.batch, p.filters, p.out_steps, threads), dz_nwc = dzt;
-  if (first && dw && !weights_ncw) transpose_on_pool(x, xt, p.batch, p.in_channels, p.in_steps, threads), x_nwc = xt;
+  if (dz_t) transpose_on_pool(dz, dzt, p.batch, p.filters, p.out_steps, plan.max_isa, threads), dz_nwc = dzt;
+  if (first && dw && !weights_ncw)
+    transpose_on_pool(x, xt, p.batch, p.in_channels, p.in_steps, plan.max_isa, threads), x_nwc = xt;
   float* dx_nwc = first ? dxt : dx;
   // Our pool splits GEMM work; OpenBLAS threading would change the rounding.
   if ((data_gemm || weights_gemm || data_folded) && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
@@ -773,7 +775,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });
   }
-  if (data_nwc && first) transpose_on_pool(dx_nwc, dx, p.batch, p.in_steps, p.in_channels, threads);
+  if (data_nwc && first) transpose_on_pool(dx_nwc, dx, p.batch, p.in_steps, p.in_channels, plan.max_isa, threads);
 }
 
 }  // namespace conv1d

@@ -125,6 +125,8 @@ struct BackwardPlan {
   // Transposed dx: the stride phases that have dx rows (one, r = 0, at
   // stride 1, whose q is the forward problem the SIMD kernels run on dz).
   std::vector<DataPhase> phases;
+  // The ISA cap it was planned under: the channels_first layout transposes use it.
+  conv1d_isa max_isa = CONV1D_ISA_SCALAR;
 };
 
 // Plans the backward pass of p: the forced algorithm, or for AUTO the

@@ -1,5 +1,5 @@
-// AVX2 + FMA instantiation of the direct kernels. The only file built with
-// AVX2 flags; called only after CPUID says the CPU has them.
+// AVX2 + FMA instantiation of the direct kernels, built with AVX2 flags (as
+// is transpose_avx2.cpp); called only after CPUID says the CPU has them.
 #include <immintrin.h>
 
 #include <algorithm>

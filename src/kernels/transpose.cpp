@@ -1,7 +1,8 @@
 // 4x4 and 2x4 register transposes (SSE, part of baseline x86-64) inside
 // 32x32 blocks, so a block's 32 source rows and 32 destination rows stay in
 // L1; a scalar loop takes the edges. A plain element loop ran at about 2 ns per
-// element on channels_first training shapes, a third of the dW time.
+// element on channels_first training shapes, a third of the dW time. The
+// batched form goes to transpose_avx2.cpp when the ISA allows.
 #include "kernels/transpose.hpp"
 
 #include <algorithm>
@@ -62,15 +63,21 @@ void transpose_strided(const float* src, int64_t src_pitch, float* dst, int64_t 
       transpose_block(src, dst, dst_pitch, src_pitch, i0, std::min(rows, i0 + kBlock), j0, std::min(cols, j0 + kBlock));
 }
 
-int64_t transpose_tasks(int64_t batch, int64_t a) { return batch * ((a + kBlock - 1) / kBlock); }
+constexpr int64_t kTaskRows = 16;  // destination rows per task
 
-void transpose_items(const float* src, float* dst, int64_t a, int64_t b, int64_t begin, int64_t end) {
-  const int64_t blocks = (a + kBlock - 1) / kBlock;
+int64_t transpose_tasks(int64_t batch, int64_t b) { return batch * ((b + kTaskRows - 1) / kTaskRows); }
+
+void transpose_items(const float* src, float* dst, int64_t a, int64_t b, int64_t begin, int64_t end, conv1d_isa isa) {
+  const int64_t blocks = (b + kTaskRows - 1) / kTaskRows;
   for (int64_t task = begin; task < end; ++task) {
-    const int64_t n = task / blocks, i0 = task % blocks * kBlock, i1 = std::min(a, i0 + kBlock);
+    const int64_t n = task / blocks, j0 = task % blocks * kTaskRows, j1 = std::min(b, j0 + kTaskRows);
     const float* s = src + n * a * b;
     float* d = dst + n * a * b;
-    for (int64_t j0 = 0; j0 < b; j0 += kBlock) transpose_block(s, d, a, b, i0, i1, j0, std::min(b, j0 + kBlock));
+    if (isa >= CONV1D_ISA_AVX2) {
+      avx2::transpose_rows(s, d, a, b, j0, j1);
+      continue;
+    }
+    for (int64_t i0 = 0; i0 < a; i0 += kBlock) transpose_block(s, d, a, b, i0, std::min(a, i0 + kBlock), j0, j1);
   }
 }
 
