@@ -17,6 +17,7 @@ namespace conv1d {
 namespace avx512 {
 namespace {
 
+#include "kernels/transpose8x8.inc"
 #include "kernels/vec_avx512.inc"
 // The templates over V.
 #include "kernels/backward_direct.inc"

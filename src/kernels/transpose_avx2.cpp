@@ -12,25 +12,14 @@ namespace avx2 {
 
 namespace {
 
-// d[j * dp + i] = s[i * sp + j] for an 8 x 8 block: unpack pairs, shuffle
-// quads, then swap 128-bit halves.
-__attribute__((always_inline)) inline void transpose8x8(const float* s, int64_t sp, float* d, int64_t dp) {
-  __m256 r[8], t[8];
+#include "kernels/transpose8x8.inc"
+
+// d[j * dp + i] = s[i * sp + j] for an 8 x 8 block.
+inline void transpose8x8(const float* s, int64_t sp, float* d, int64_t dp) {
+  __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(s + i * sp);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(d + i * dp, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(d + (i + 4) * dp, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-  }
+  transpose8x8(r);
+  for (int i = 0; i < 8; ++i) _mm256_storeu_ps(d + i * dp, r[i]);
 }
 
 }  // namespace
