@@ -17,8 +17,10 @@ namespace {
 // d[j * dp + i] = s[i * sp + j] for an 8 x 8 block.
 inline void transpose8x8(const float* s, int64_t sp, float* d, int64_t dp) {
   __m256 r[8];
+#pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(s + i * sp);
   transpose8x8(r);
+#pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) _mm256_storeu_ps(d + i * dp, r[i]);
 }
 
