@@ -143,6 +143,14 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
     simd += compare_all(problem(2, L, 3 + F % 5, F, 1 + F % 4, 1, 1, 1, F % 3, (F + 1) % 3, false), rng, F % 2,
                         F % 4 == 0 ? CONV1D_ACTIVATION_RELU : CONV1D_ACTIVATION_LINEAR);
   }
+  // Filters past the last full vector as dot products over the channels
+  // (PackedTail): long reductions whose channels fill their vectors or leave
+  // a masked one, padded edges, stride, dilation, activations in registers
+  // and after the store, both task orders (the last one block-major).
+  simd += compare_all(problem(2, 41, 300, 100, 3, 1, 1, 1, 0, 0, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(1, 57, 64, 20, 3, 2, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_RELU);
+  simd += compare_all(problem(2, 30, 40, 34, 5, 1, 2, 1, 8, 0, false), rng, false, CONV1D_ACTIVATION_SIGMOID);
+  simd += compare_all(problem(1, 19, 300, 260, 3, 1, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_TANH);
   // Groups, stride, dilation, padding beyond the kernel span, fused sigmoid.
   simd += compare_all(problem(3, 23, 12, 18, 3, 2, 1, 3, 2, 1, false), rng, true, CONV1D_ACTIVATION_SIGMOID);
   simd += compare_all(problem(1, 40, 8, 36, 3, 1, 5, 2, 10, 0, false), rng, true, CONV1D_ACTIVATION_TANH);

@@ -31,10 +31,28 @@ struct PackedBlock {
   size_t bias = 0;     // offset into data, in floats
 };
 
+// The filters past a channels_last layer's last full vector when they are
+// few and the reduction long enough (nwc_has_tail; one group only): packed
+// [filter][tap][Cg rounded up to lanes], zero-padded, they run as dot
+// products vectorised over the channels instead of filling a mostly empty
+// filter vector (textcnn's F = 100 spent 12 of 112 lanes, 11% of its FMAs,
+// on padding).
+struct PackedTail {
+  int64_t f0 = 0;  // first filter
+  int64_t nf = 0;  // filters; 0: no tail
+  int64_t c_round = 0;
+  size_t weights = 0;  // offset into data, in floats
+  size_t bias = 0;     // offset into data, in floats
+};
+
+// Whether pack_weights gives a kNwc layout of p a PackedTail at `lanes`.
+bool nwc_has_tail(const ConvProblem& p, int lanes);
+
 struct PackedWeights {
   PackKind kind = PackKind::kNwc;
   int lanes = 1;  // floats per vector
   std::vector<PackedBlock> blocks;
+  PackedTail tail;  // kNwc only
   AlignedBuffer data;
   AlignedBuffer zero;  // a zero input row for padded taps, >= C rounded up to lanes
   // No inf or NaN among the weights: a padded tap adds only zeros, and a
