@@ -243,6 +243,11 @@ TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remain
   simd += compare_all(problem(1, 300, 4, 5, 3, 1, 100, 1, 200, 0, true), rng, true, CONV1D_ACTIVATION_RELU);
   // Weights beyond L2: block-major tasks.
   simd += compare_all(problem(2, 45, 256, 270, 3, 1, 1, 1, 1, 1, true), rng, true, CONV1D_ACTIVATION_LINEAR);
+  // Rows a multiple of 1 KiB apart: AVX2's interior tiles go channel by
+  // channel through the taps (causal with dilation, 'same', and groups).
+  simd += compare_all(problem(2, 256, 20, 11, 3, 1, 4, 1, 8, 0, true), rng, true, CONV1D_ACTIVATION_RELU);
+  simd += compare_all(problem(1, 512, 9, 4, 5, 1, 1, 1, 2, 2, true), rng, false, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(2, 256, 8, 12, 3, 1, 2, 2, 2, 2, true), rng, true, CONV1D_ACTIVATION_TANH);
   // Strided channels_first has no SIMD kernel: scalar and GEMM only.
   CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
