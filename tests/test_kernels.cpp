@@ -163,6 +163,10 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
   simd += compare_all(problem(1, 52000, 1, 64, 3, 1, 1, 1, 1, 1, false), rng, true, CONV1D_ACTIVATION_RELU);
   // Depthwise multiplier 2 goes through the generic kernel.
   simd += compare_all(problem(2, 30, 6, 12, 5, 1, 1, 6, 2, 2, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  // More filter blocks than a task prepares up front (64: 67 blocks on AVX2,
+  // 66 on AVX-512): the rest take the per-tile path.
+  simd += compare_all(problem(1, 20, 2, 1600, 2, 1, 1, 1, 1, 0, false), rng, true, CONV1D_ACTIVATION_LINEAR);
+  simd += compare_all(problem(1, 9, 1, 4200, 1, 1, 1, 1, 0, 0, false), rng, true, CONV1D_ACTIVATION_RELU);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
 }
 
