@@ -285,10 +285,11 @@ def write_markdown(rows, args):
     if cap:
         w("**Both libraries are capped at %s** (`CONV1D_MAX_ISA=%s`, `ONEDNN_MAX_CPU_ISA=%s`) on this %s"
           % (cap, cap.lower(), cap.upper(), isa))
-        w("machine: what a CPU without AVX-512 gets. On Zen 4 the %s FMA peak equals AVX-512's (512-bit"
+        w("machine: what a CPU without AVX-512 gets. % of peak is against the FMA peak of the machine's widest")
+        w("ISA: %s reaches all of it where 512-bit instructions run as two 256-bit halves (Zen 4), so the two"
           % cap)
-        w("instructions run as two 256-bit halves), so % of peak compares the two files directly. The")
-        w("full-ISA run is [performance.md](performance.md).")
+        w("files compare directly, and half of it on CPUs with full-width 512-bit units (most Intel Xeons).")
+        w("The full-ISA run is [performance.md](performance.md).")
     if backward:
         w("The Backward section below does the same for `conv1d_backward` (backward data and backward")
         w("weights, timed apart) against oneDNN's backward primitives, in the same run.")
