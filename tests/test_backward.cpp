@@ -322,6 +322,7 @@ TEST_CASE("fast backward paths match the float64 formulas on larger shapes, bit-
       {2, 30, 160, 24, 3, 1, 1, 2, "same", true},      // channels_first dW: two channel blocks per group
       {2, 61, 24, 16, 4, 3, 1, 2, "same", true},       // channels_first strided, grouped
       {2, 50, 48, 48, 9, 1, 1, 48, "same", true},      // channels_first depthwise
+      {2, 300, 40, 50, 1, 1, 1, 1, "same", true},      // channels_first dW in packed panels: pointwise
   };
   for (const Shape& sh : shapes) {
     Problem p;

@@ -326,7 +326,8 @@ TEST_CASE("backward plans: the method each pass executes matches the kernel it d
       problem(2, 60, 4, 32, 15, 1, 1, 1, 7, 7, false),   // few channels, many taps
       problem(2, 30, 8, 8, 3, 1, 1, 8, 1, 1, false),     // depthwise
       problem(2, 30, 2, 2, 3, 1, 1, 1, 1, 1, false),     // tiny groups
-      problem(2, 40, 32, 24, 1, 1, 1, 1, 0, 0, true),    // pointwise channels_first
+      problem(2, 40, 32, 24, 1, 1, 1, 1, 0, 0, true),    // pointwise channels_first, small: GEMMs in place
+      problem(4, 500, 32, 48, 1, 1, 1, 1, 0, 0, true),   // and larger: packed panels
       problem(2, 40, 48, 100, 3, 1, 1, 1, 1, 1, false),  // channels fill vectors better than filters
       problem(2, 40, 8, 64, 3, 1, 2, 1, 2, 2, false),    // filter tiles
   };
@@ -351,6 +352,7 @@ TEST_CASE("backward plans: the method each pass executes matches the kernel it d
         CHECK((bp.data_method == DataMethod::kLoops) == has(d, "-loops"));
         CHECK((bp.weights_method == WeightsMethod::kReference) == (w == "reference"));
         CHECK((bp.weights_method == WeightsMethod::kNcwGemm) == has(w, "/weights-ncw"));
+        CHECK((bp.weights_method == WeightsMethod::kNcwPanels) == has(w, "/ncw-panels"));
         CHECK((bp.weights_method == WeightsMethod::kChannelTiles) == has(w, "/channel-tiles"));
         CHECK((bp.weights_method == WeightsMethod::kWeightTiles) == has(w, "/weight-tiles"));
         CHECK((bp.weights_method == WeightsMethod::kGemm) ==
@@ -358,7 +360,57 @@ TEST_CASE("backward plans: the method each pass executes matches the kernel it d
         CHECK((bp.weights_method == WeightsMethod::kLoops) == has(w, "-loops"));
       }
   CHECK(data_seen.size() == (conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? 5u : 4u));
-  CHECK(weights_seen.size() == (conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? 6u : 4u));
+  CHECK(weights_seen.size() == (conv1d::detected_isa() >= CONV1D_ISA_AVX2 ? 7u : 4u));
+}
+
+TEST_CASE("dW packed panels on channels_first: every tail, any split of the filters, same bits", "[kernels][simd]") {
+  // Channel counts with every tile tail (12 rows with AVX-512, 6 with AVX2),
+  // filter counts with full panels, a one-vector tail panel and lane tails;
+  // items shorter than a chunk and longer (a partial last chunk); taps that
+  // miss the item; blocks of channels and of filters; rows L = 1024 apart
+  // (4 KB: copied out of place); groups. Each element is one running sum in
+  // (item, step) order, so every split over tasks gives the same bits.
+  std::mt19937 rng(11);
+  struct Shape {
+    int64_t n, L, C, F, k, d, G, pl, pr;
+  };
+  const Shape shapes[] = {
+      {3, 9, 37, 13, 3, 1, 1, 1, 1},    {2, 1024, 25, 40, 3, 4, 1, 8, 0}, {2, 150, 300, 300, 1, 1, 1, 0, 0},
+      {1, 130, 130, 12, 5, 1, 2, 2, 2}, {2, 3, 40, 9, 5, 2, 1, 4, 4},     {2, 140, 16, 70, 2, 1, 1, 0, 1},
+      {1, 1000, 24, 64, 1, 1, 1, 0, 0}, {2, 64, 48, 33, 3, 1, 3, 1, 1},   {1, 257, 7, 5, 4, 3, 1, 9, 0},
+  };
+  for (const Shape& sh : shapes) {
+    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, 1, sh.d, sh.G, sh.pl, sh.pr, true);
+    INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " F=" << p.filters << " k=" << p.kernel
+              << " d=" << p.dilation << " G=" << p.groups << " pl=" << p.pad_left);
+    const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
+    const auto dz = random_vec(rng, p.batch * p.out_steps * p.filters);
+    const size_t nw = static_cast<size_t>(p.kernel * p.cg() * p.filters);
+    std::vector<float> want(nw);
+    conv1d::backward_weights_reference(p, x.data(), dz.data(), want.data());
+    const double tol = 1e-5 * std::sqrt(static_cast<double>(p.batch * p.out_steps)) + 1e-6;
+    for (conv1d_isa isa : simd_isas()) {
+      const conv1d::BackwardKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
+      INFO("isa " << isa);
+      std::vector<float> first;
+      for (int threads : {1, 2, 3, 8}) {
+        INFO("threads " << threads);
+        // Workspace and dw come uninitialised; one workspace serves every task in turn.
+        std::vector<float> ws(static_cast<size_t>(k.ncw_panel_floats(p)), 1e30f);
+        std::vector<float> dw(nw + 4, 1e30f);
+        const int64_t tasks = k.ncw_panel_tasks(p, threads);
+        CHECK(tasks >= 1);
+        for (int64_t t = tasks - 1; t >= 0; --t)
+          k.ncw_panels_run(p, x.data(), dz.data(), dw.data(), ws.data(), threads, t);
+        for (size_t i = 0; i < nw; ++i) REQUIRE(std::fabs(dw[i] - want[i]) <= tol * (1 + std::fabs(want[i])));
+        for (size_t i = nw; i < nw + 4; ++i) CHECK(dw[i] == 1e30f);
+        if (first.empty())
+          first = dw;
+        else
+          CHECK(std::memcmp(first.data(), dw.data(), (nw + 4) * sizeof(float)) == 0);
+      }
+    }
+  }
 }
 
 TEST_CASE("dW register tiles over filter vectors and over channel vectors: every tail, same bits", "[kernels][simd]") {

@@ -552,7 +552,24 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // pointwise layer's is one plain GEMM per item, which the tiles only match.
   const bool tiles_ok = e.max_isa >= CONV1D_ISA_AVX2 && channel_tiles_pay(p, isa_lanes(e.max_isa));
   const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups && (p.kernel == 1 || !tiles_ok);
-  if (ncw_gemm && (forced_gemm || !forced_direct)) {
+  // Our own packed panels (x in place, dz transposed a chunk at a time)
+  // beat both from a size on (Xeon, 1 and 2 threads): the GEMMs from ~2
+  // MFLOP (2x32x500x48 pointwise 1.2x/1.6x, pointwise_ncw 1.6x/1.3x); the
+  // channel tiles from ~1e8 (grouped8 1.27x, wavenet_d1 1.1x, tcn_d4_ncw
+  // 1.5x), not below, where items are short or few (seed_example 0.69x,
+  // textcnn_k3_b1 0.83-0.97x). A tile's kPanelRows channels want a few per group.
+  const double work = flops(p);
+  const bool ncw_panels = p.channels_first && p.stride == 1 && e.max_isa >= CONV1D_ISA_AVX2 && p.cg() >= 4 &&
+                          (work >= 1e8 || (ncw_gemm && work >= 2e6));
+  if (ncw_panels && !forced_gemm) {
+    const BackwardKernels& k = backward_kernels(e.max_isa);
+    bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
+    bp.weights.isa = e.max_isa;
+    bp.weights.kernel = std::string("direct/") + isa_name(e.max_isa) + "/ncw-panels";
+    bp.weights.threads = useful_threads(p, e.threads, k.ncw_panel_tasks(p, e.threads));
+    bp.weights.reason = "channels_first, stride 1: x and dz packed into panels along time, register tiles over them";
+    bp.weights_method = WeightsMethod::kNcwPanels;
+  } else if (ncw_gemm && (forced_gemm || !forced_direct)) {
     bp.weights = backward_gemm_plan(p, e, "weights-ncw");
     const int64_t block = backward_weights_ncw_block(p);
     bp.weights.threads = useful_threads(p, e.threads, p.kernel * p.groups * ((p.cg() + block - 1) / block));
@@ -685,7 +702,8 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
   const bool data_folded = data_nwc && plan.data_method == DataMethod::kFolded;
   const bool data_gemm = data_nwc && plan.data_method == DataMethod::kGemm;
-  const bool weights_ncw = dw && plan.weights_method == WeightsMethod::kNcwGemm;
+  const bool ncw_panels = dw && plan.weights_method == WeightsMethod::kNcwPanels;
+  const bool weights_ncw = dw && (plan.weights_method == WeightsMethod::kNcwGemm || ncw_panels);
   const bool weights_gemm = dw && plan.weights_method == WeightsMethod::kGemm;
   const bool weights_tiles = dw && plan.weights_method == WeightsMethod::kWeightTiles;
   const bool channel_tiles = dw && plan.weights_method == WeightsMethod::kChannelTiles;
@@ -707,6 +725,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
   const size_t fold_i = scratch.want(data_folded ? backward_data_folded_floats(p, plan.data.threads) : 0);
+  const int panel_slots =
+      ncw_panels
+          ? static_cast<int>(std::min<int64_t>(
+                plan.weights.threads, backward_kernels(plan.weights.isa).ncw_panel_tasks(p_in, plan.weights.threads)))
+          : 0;
+  const size_t panel_i = scratch.want(
+      ncw_panels ? static_cast<size_t>(panel_slots * backward_kernels(plan.weights.isa).ncw_panel_floats(p_in)) : 0);
   const size_t ctile_i =
       scratch.want(channel_tiles ? static_cast<size_t>(backward_kernels(plan.weights.isa).channel_tile_floats(p)) : 0);
   // Strided transposed dx: each phase's rows before the scatter, unless they go to dx in place.
@@ -735,7 +760,17 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
       strided_data(plan.data, p_in, phases, *transposed, dz, scratch.get(phase_i), dx);
     }
   }
-  if (weights_ncw) {
+  if (ncw_panels) {
+    // Worker k runs tasks k, k + slots, ... in its own workspace.
+    const BackwardKernels& k = backward_kernels(plan.weights.isa);
+    const int64_t tasks = k.ncw_panel_tasks(p_in, plan.weights.threads), per = k.ncw_panel_floats(p_in);
+    float* ws = scratch.get(panel_i);
+    parallel_for(panel_slots, panel_slots, [&](int64_t b, int64_t e) {
+      for (int64_t slot = b; slot < e; ++slot)
+        for (int64_t task = slot; task < tasks; task += panel_slots)
+          k.ncw_panels_run(p_in, x, dz, dw, ws + slot * per, plan.weights.threads, task);
+    });
+  } else if (weights_ncw) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     backward_weights_ncw(p_in, x, dz, dw, plan.weights.threads);
   }

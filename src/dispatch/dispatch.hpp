@@ -114,7 +114,7 @@ struct DataPhase {
 // How each backward pass runs. Execution follows these; the plans' kernel
 // strings only describe them.
 enum class DataMethod { kReference, kTransposed, kFolded, kGemm, kLoops };
-enum class WeightsMethod { kReference, kNcwGemm, kChannelTiles, kWeightTiles, kGemm, kLoops };
+enum class WeightsMethod { kReference, kNcwGemm, kNcwPanels, kChannelTiles, kWeightTiles, kGemm, kLoops };
 
 // The backward pass: how dx (data) and dw (weights) are computed.
 struct BackwardPlan {

@@ -88,6 +88,13 @@ struct BackwardKernels {
   // dbias for tasks [begin, end) of backward_bias_tasks(p), either layout.
   void (*bias)(const ConvProblem& p, const float* dz, float* dbias, int64_t begin, int64_t end);
   FoldRowsFn fold_rows;  // the folded dx products along filters (null for the portable loops)
+  // dW for channels_first at stride 1 as packed GEMM panels (null for the
+  // portable loops): the task count for a thread count, one worker's
+  // workspace in floats, and one task (each owns its channels' dw rows).
+  int64_t (*ncw_panel_tasks)(const ConvProblem& p, int threads);
+  int64_t (*ncw_panel_floats)(const ConvProblem& p);
+  void (*ncw_panels_run)(const ConvProblem& p, const float* x, const float* dz, float* dw, float* workspace,
+                         int threads, int64_t task);
 };
 namespace portable {
 extern const BackwardKernels backward;

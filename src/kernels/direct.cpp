@@ -119,8 +119,12 @@ namespace portable {
 namespace {
 #include "kernels/backward_direct.inc"
 }  // namespace
-const BackwardKernels backward = {
-    backward_data_run, backward_weights_run, nullptr, nullptr, nullptr, nullptr, nullptr, bias_run, nullptr};
+const BackwardKernels backward = {backward_data_run, backward_weights_run,
+                                  nullptr,           nullptr,
+                                  nullptr,           nullptr,
+                                  nullptr,           bias_run,
+                                  nullptr,           nullptr,
+                                  nullptr,           nullptr};
 }  // namespace portable
 
 }  // namespace conv1d

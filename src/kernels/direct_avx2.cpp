@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -19,6 +20,7 @@ namespace avx2 {
 namespace {
 
 #include "kernels/lane_sum.inc"
+#include "kernels/transpose8x8.inc"
 
 struct V {
   static constexpr int kLanes = 8;
@@ -58,12 +60,13 @@ struct V {
 #include "kernels/backward_direct.inc"
 #include "kernels/backward_simd.inc"
 #include "kernels/direct_simd.inc"
+#include "kernels/ncw_panels_simd.inc"
 
 }  // namespace
 
 const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
                                   channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run,
-                                  fold_rows};
+                                  fold_rows,         ncw_panel_tasks,      ncw_panel_floats,  ncw_panels_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits, V::kLanes, nwc_tasks, nwc_run,
                                ncw_tasks,    ncw_run,      dw_tasks,  dw_run};
 
