@@ -554,7 +554,7 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   const bool ncw_gemm = p.channels_first && p.stride == 1 && gemm_ok && !small_groups && (p.kernel == 1 || !tiles_ok);
   // Our own packed panels (x in place, dz transposed a chunk at a time)
   // beat both from a size on (Xeon, 1 and 2 threads): the GEMMs from ~2
-  // MFLOP (2x32x500x48 pointwise 1.2x/1.6x, pointwise_ncw 1.6x/1.3x); the
+  // MFLOP (2x32x500x48 pointwise 1.2x/1.6x, pointwise_ncw 1.15x/1.11x); the
   // channel tiles from ~1e8 (grouped8 1.27x, wavenet_d1 1.1x, tcn_d4_ncw
   // 1.5x), not below, where items are short or few (seed_example 0.69x,
   // textcnn_k3_b1 0.83-0.97x). A tile's kPanelRows channels want a few per group.
