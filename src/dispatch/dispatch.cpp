@@ -557,10 +557,11 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // MFLOP (2x32x500x48 pointwise 1.2x/1.6x, pointwise_ncw 1.15x/1.11x); the
   // channel tiles from ~1e8 (grouped8 1.27x, wavenet_d1 1.1x, tcn_d4_ncw
   // 1.5x), not below, where items are short or few (seed_example 0.69x,
-  // textcnn_k3_b1 0.83-0.97x). A tile's kPanelRows channels want a few per group.
+  // textcnn_k3_b1 0.83-0.97x). A tile's 6-12 channels and 8-16 filter lanes
+  // want a few of each per group.
   const double work = flops(p);
   const bool ncw_panels = p.channels_first && p.stride == 1 && e.max_isa >= CONV1D_ISA_AVX2 && p.cg() >= 4 &&
-                          (work >= 1e8 || (ncw_gemm && work >= 2e6));
+                          p.fg() >= 8 && (work >= 1e8 || (ncw_gemm && work >= 2e6));
   if (ncw_panels && !forced_gemm) {
     const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
