@@ -558,10 +558,13 @@ BackwardPlan make_backward_plan(const ConvProblem& p, const ExecConfig& e) {
   // channel tiles from ~1e8 (grouped8 1.27x, wavenet_d1 1.1x, tcn_d4_ncw
   // 1.5x), not below, where items are short or few (seed_example 0.69x,
   // textcnn_k3_b1 0.83-0.97x). A tile's 6-12 channels and 8-16 filter lanes
-  // want a few of each per group.
+  // want a few of each per group. Capped at AVX2 the panels still beat the
+  // channel tiles (tcn_d4_ncw 1.1x, grouped8 ncw 1.3x) but not OpenBLAS's
+  // Haswell GEMMs, which run at that width's full speed (pointwise_ncw 0.6x).
   const double work = flops(p);
   const bool ncw_panels = p.channels_first && p.stride == 1 && e.max_isa >= CONV1D_ISA_AVX2 && p.cg() >= 4 &&
-                          p.fg() >= 8 && (work >= 1e8 || (ncw_gemm && work >= 2e6));
+                          p.fg() >= 8 && (work >= 1e8 || (ncw_gemm && work >= 2e6)) &&
+                          (e.max_isa >= CONV1D_ISA_AVX512 || !ncw_gemm);
   if (ncw_panels && !forced_gemm) {
     const BackwardKernels& k = backward_kernels(e.max_isa);
     bp.weights.algorithm = CONV1D_ALGORITHM_DIRECT;
