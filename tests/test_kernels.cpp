@@ -28,6 +28,20 @@ std::vector<float> random_vec(std::mt19937& rng, size_t n) {
   return v;
 }
 
+const conv1d::BackwardKernels& simd_backward(conv1d_isa isa) {
+  return isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
+}
+
+// The float64 oracle's dW of channels_last or channels_first x and dz, and
+// the tolerance of a float sum over the batch's rows.
+std::vector<float> oracle_dw(const ConvProblem& p, const std::vector<float>& x, const std::vector<float>& dz,
+                             double* tol) {
+  std::vector<float> want(static_cast<size_t>(p.kernel * p.cg() * p.filters));
+  conv1d::backward_weights_reference(p, x.data(), dz.data(), want.data());
+  *tol = 1e-5 * std::sqrt(static_cast<double>(p.batch * p.out_steps)) + 1e-6;
+  return want;
+}
+
 std::vector<conv1d_isa> simd_isas() {
   std::vector<conv1d_isa> isas;
   for (conv1d_isa i : {CONV1D_ISA_AVX2, CONV1D_ISA_AVX512})
@@ -385,12 +399,11 @@ TEST_CASE("dW packed panels on channels_first: every tail, any split of the filt
               << " d=" << p.dilation << " G=" << p.groups << " pl=" << p.pad_left);
     const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
     const auto dz = random_vec(rng, p.batch * p.out_steps * p.filters);
-    const size_t nw = static_cast<size_t>(p.kernel * p.cg() * p.filters);
-    std::vector<float> want(nw);
-    conv1d::backward_weights_reference(p, x.data(), dz.data(), want.data());
-    const double tol = 1e-5 * std::sqrt(static_cast<double>(p.batch * p.out_steps)) + 1e-6;
+    double tol = 0;
+    const std::vector<float> want = oracle_dw(p, x, dz, &tol);
+    const size_t nw = want.size();
     for (conv1d_isa isa : simd_isas()) {
-      const conv1d::BackwardKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
+      const conv1d::BackwardKernels& k = simd_backward(isa);
       INFO("isa " << isa);
       std::vector<float> first;
       for (int threads : {1, 2, 3, 8}) {
@@ -445,12 +458,11 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       for (int64_t t = 0; t < p.out_steps; ++t)
         for (int64_t f = 0; f < p.filters; ++f)
           dz_ncw[(n * p.filters + f) * p.out_steps + t] = dz[(n * p.out_steps + t) * p.filters + f];
-    const size_t nw = static_cast<size_t>(p.kernel * p.cg() * p.filters);
-    std::vector<float> want(nw);
-    conv1d::backward_weights_reference(p, x.data(), dz.data(), want.data());
-    const double tol = 1e-5 * std::sqrt(static_cast<double>(p.batch * p.out_steps)) + 1e-6;
+    double tol = 0;
+    const std::vector<float> want = oracle_dw(p, x, dz, &tol);
+    const size_t nw = want.size();
     for (conv1d_isa isa : simd_isas()) {
-      const conv1d::BackwardKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
+      const conv1d::BackwardKernels& k = simd_backward(isa);
       INFO("isa " << isa);
       std::vector<float> by_filters(nw + 4, 1e30f);
       const int64_t ft = k.weight_tiles(p);

@@ -729,15 +729,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const size_t ws_i =
       scratch.want(data_gemm || weights_gemm ? backward_gemm_workspace_floats(p, data_gemm, weights_gemm) : 0);
   const size_t fold_i = scratch.want(data_folded ? backward_data_folded_floats(p, plan.data.threads) : 0);
-  const int panel_slots =
-      ncw_panels
-          ? static_cast<int>(std::min<int64_t>(
-                plan.weights.threads, backward_kernels(plan.weights.isa).ncw_panel_tasks(p_in, plan.weights.threads)))
-          : 0;
-  const size_t panel_i = scratch.want(
-      ncw_panels ? static_cast<size_t>(panel_slots * backward_kernels(plan.weights.isa).ncw_panel_floats(p_in)) : 0);
-  const size_t ctile_i =
-      scratch.want(channel_tiles ? static_cast<size_t>(backward_kernels(plan.weights.isa).channel_tile_floats(p)) : 0);
+  const BackwardKernels& wk = backward_kernels(plan.weights.isa);  // the dW plan's kernels
+  // Packed ncw dW panels: worker slot k runs tasks k, k + slots, ... in its own workspace.
+  const int64_t panel_tasks = ncw_panels ? wk.ncw_panel_tasks(p_in, plan.weights.threads) : 0;
+  const int64_t panel_per = ncw_panels ? wk.ncw_panel_floats(p_in) : 0;
+  const int panel_slots = static_cast<int>(std::min<int64_t>(plan.weights.threads, panel_tasks));
+  const size_t panel_i = scratch.want(static_cast<size_t>(panel_slots * panel_per));
+  const size_t ctile_i = scratch.want(channel_tiles ? static_cast<size_t>(wk.channel_tile_floats(p)) : 0);
   // Strided transposed dx: each phase's rows before the scatter, unless they go to dx in place.
   const std::vector<DataPhase>& phases = plan.phases;
   size_t phase_floats = 0;
@@ -765,14 +763,11 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     }
   }
   if (ncw_panels) {
-    // Worker k runs tasks k, k + slots, ... in its own workspace.
-    const BackwardKernels& k = backward_kernels(plan.weights.isa);
-    const int64_t tasks = k.ncw_panel_tasks(p_in, plan.weights.threads), per = k.ncw_panel_floats(p_in);
     float* ws = scratch.get(panel_i);
     parallel_for(panel_slots, panel_slots, [&](int64_t b, int64_t e) {
       for (int64_t slot = b; slot < e; ++slot)
-        for (int64_t task = slot; task < tasks; task += panel_slots)
-          k.ncw_panels_run(p_in, x, dz, dw, ws + slot * per, plan.weights.threads, task);
+        for (int64_t task = slot; task < panel_tasks; task += panel_slots)
+          wk.ncw_panels_run(p_in, x, dz, dw, ws + slot * panel_per, plan.weights.threads, task);
     });
   } else if (weights_ncw) {
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
@@ -801,18 +796,15 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
                  [&](int64_t b, int64_t e) { k.data(p, dz_nwc, w, dx_nwc, b, e); });
   }
   if (weights_tiles) {
-    const BackwardKernels& k = backward_kernels(plan.weights.isa);
-    parallel_for(k.weight_tiles(p), plan.weights.threads,
-                 [&](int64_t b, int64_t e) { k.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
+    parallel_for(wk.weight_tiles(p), plan.weights.threads,
+                 [&](int64_t b, int64_t e) { wk.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
   } else if (channel_tiles) {
-    const BackwardKernels& k = backward_kernels(plan.weights.isa);
     float* ws = scratch.get(ctile_i);
-    parallel_for(k.channel_tiles(p), plan.weights.threads,
-                 [&](int64_t b, int64_t e) { k.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws, b, e); });
+    parallel_for(wk.channel_tiles(p), plan.weights.threads,
+                 [&](int64_t b, int64_t e) { wk.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws, b, e); });
   } else if (dw && plan.weights_method == WeightsMethod::kLoops) {
-    const BackwardKernels& k = backward_kernels(plan.weights.isa);
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
-                 [&](int64_t b, int64_t e) { k.weights(p, x_nwc, dz_nwc, dw, b, e); });
+                 [&](int64_t b, int64_t e) { wk.weights(p, x_nwc, dz_nwc, dw, b, e); });
   }
   if (data_nwc && first) transpose_on_pool(dx_nwc, dx, p.batch, p.in_steps, p.in_channels, plan.max_isa, threads);
 }

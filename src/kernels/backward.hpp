@@ -90,7 +90,7 @@ struct BackwardKernels {
   FoldRowsFn fold_rows;  // the folded dx products along filters (null for the portable loops)
   // dW for channels_first at stride 1 as packed GEMM panels (null for the
   // portable loops): the task count for a thread count, one worker's
-  // workspace in floats, and one task (each owns its channels' dw rows).
+  // workspace in floats, and one task (each owns its filters' dw columns).
   int64_t (*ncw_panel_tasks)(const ConvProblem& p, int threads);
   int64_t (*ncw_panel_floats)(const ConvProblem& p);
   void (*ncw_panels_run)(const ConvProblem& p, const float* x, const float* dz, float* dw, float* workspace,
