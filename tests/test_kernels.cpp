@@ -14,6 +14,7 @@
 #include "dispatch/cpu.hpp"
 #include "dispatch/dispatch.hpp"
 #include "kernels/backward.hpp"
+#include "kernels/direct_isa.hpp"
 #include "kernels/problem.hpp"
 #include "kernels/transpose.hpp"
 
@@ -269,6 +270,58 @@ TEST_CASE("channels_first SIMD kernel: every filter count and time-vector remain
   // Strided channels_first has no SIMD kernel: scalar and GEMM only.
   CHECK(compare_all(problem(2, 31, 4, 6, 3, 2, 1, 2, 1, 1, true), rng, true, CONV1D_ACTIVATION_RELU) == 0);
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
+}
+
+TEST_CASE("channels_first pointwise on x copied into panels: filter tails, groups, the same bits as in place",
+          "[kernels][simd]") {
+  std::mt19937 rng(11);
+  struct Shape {
+    int64_t n, L, C, F, G;
+  };
+  // Chunks ending in a partial tile (1000, 300, 100), exactly one tile (64),
+  // rows 4 KiB apart (1024), filter blocks with a tail (13, 40 of 6), and
+  // two groups, each packed in turn.
+  const std::vector<Shape> shapes = {
+      {2, 1000, 128, 13, 1}, {1, 64, 130, 12, 1}, {3, 300, 256, 40, 2}, {1, 1024, 200, 24, 1}, {2, 100, 512, 12, 1}};
+  for (const Shape& sh : shapes) {
+    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, 1, 1, 1, sh.G, 0, 0, true);
+    INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " F=" << p.filters << " G=" << p.groups);
+    const bool bias = sh.F % 2 == 1;
+    // Against the float64 oracle, through execute at 1 and 2 threads.
+    CHECK(compare_all(p, rng, bias, sh.G > 1 ? CONV1D_ACTIVATION_RELU : CONV1D_ACTIVATION_LINEAR) > 0);
+    const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
+    const auto w = random_vec(rng, p.cg() * p.filters);
+    const auto b = random_vec(rng, p.filters);
+    const size_t ny = static_cast<size_t>(p.batch * p.out_steps * p.filters);
+    for (conv1d_isa isa : simd_isas()) {
+      INFO("isa " << isa);
+      const conv1d::DirectKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::kernels : conv1d::avx2::kernels;
+      const conv1d::PackedWeights pw = conv1d::pack_for(p, isa, w.data(), bias ? b.data() : nullptr);
+      REQUIRE(k.ncw_xpanel_floats(p, pw) > 0);
+      // In place, every task at once.
+      std::vector<float> in_place(ny);
+      k.ncw_run(p, pw, x.data(), in_place.data(), CONV1D_ACTIVATION_RELU, 0, k.ncw_tasks(p, pw));
+      conv1d::ExecConfig e;
+      e.algorithm = CONV1D_ALGORITHM_DIRECT;
+      e.max_isa = isa;
+      const conv1d::Plan plan = conv1d::make_plan(p, e, &pw, isa);
+      for (int threads : {1, 3}) {
+        std::vector<float> y(ny + 8, 1e30f);
+        conv1d::execute(plan, p, x.data(), w.data(), nullptr, &pw, CONV1D_ACTIVATION_RELU, y.data(), threads);
+        CHECK(std::equal(in_place.begin(), in_place.end(), y.begin()));
+        for (size_t j = ny; j < ny + 8; ++j) CHECK(y[j] == 1e30f);
+      }
+    }
+  }
+  // Below 64 steps, 128 channels or 12 filters per group the tiles read x in place.
+  for (const ConvProblem& p :
+       {problem(4, 10, 128, 32, 1, 1, 1, 1, 0, 0, true), problem(4, 500, 64, 64, 1, 1, 1, 1, 0, 0, true),
+        problem(4, 500, 256, 22, 1, 1, 1, 2, 0, 0, true)})
+    for (conv1d_isa isa : simd_isas()) {
+      const auto w = random_vec(rng, p.cg() * p.filters);
+      const conv1d::DirectKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::kernels : conv1d::avx2::kernels;
+      CHECK(k.ncw_xpanel_floats(p, conv1d::pack_for(p, isa, w.data(), nullptr)) == 0);
+    }
 }
 
 TEST_CASE("depthwise channels_last SIMD kernel: channel remainders, stride, dilation", "[kernels][simd]") {

@@ -340,6 +340,19 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
       }
       const DirectKernels& k = kernels_for(plan.isa);
       const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
+      const int64_t xpanel = packed->kind == PackKind::kNcw ? k.ncw_xpanel_floats(p, *packed) : 0;
+      if (xpanel > 0) {
+        // Each worker slot copies x into its own piece of the caller's
+        // scratch, all reserved before any output is written.
+        const int64_t tasks = k.ncw_tasks(p, *packed);
+        const int slots = static_cast<int>(std::min<int64_t>(std::max(threads, 1), tasks));
+        float* ws = thread_scratch(6, static_cast<size_t>(slots * xpanel));
+        parallel_for(slots, slots, [&](int64_t b, int64_t e) {
+          for (int64_t s = b; s < e; ++s)
+            k.ncw_xpanel_run(p, *packed, x, y, fused, s * tasks / slots, (s + 1) * tasks / slots, ws + s * xpanel);
+        });
+        return fused == act;
+      }
       TaskRunFn run = packed->kind == PackKind::kNwc   ? k.nwc_run
                       : packed->kind == PackKind::kNcw ? k.ncw_run
                                                        : k.dw_run;

@@ -15,6 +15,9 @@ namespace conv1d {
 using TaskCountFn = int64_t (*)(const ConvProblem&, const PackedWeights&);
 using TaskRunFn = void (*)(const ConvProblem&, const PackedWeights&, const float* x, float* y, conv1d_activation act,
                            int64_t begin, int64_t end);
+// A TaskRunFn with a worker's own workspace of the size its FloatsFn gives.
+using TaskRunWsFn = void (*)(const ConvProblem&, const PackedWeights&, const float* x, float* y, conv1d_activation act,
+                             int64_t begin, int64_t end, float* ws);
 
 struct DirectKernels {
   int nwc_max_units;  // vectors of filters per channels_last block
@@ -24,6 +27,10 @@ struct DirectKernels {
   TaskRunFn nwc_run;  // PackKind::kNwc
   TaskCountFn ncw_tasks;
   TaskRunFn ncw_run;  // PackKind::kNcw, stride 1 only
+  // ncw_run's tasks on x copied into panels, for pointwise layers: floats per
+  // worker, 0 where ncw_run is the one to use.
+  TaskCountFn ncw_xpanel_floats;
+  TaskRunWsFn ncw_xpanel_run;
   TaskCountFn dw_tasks;
   TaskRunFn dw_run;  // PackKind::kDepthwise, channels_last, groups == C == F
 };

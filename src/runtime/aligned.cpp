@@ -3,7 +3,7 @@
 namespace conv1d {
 
 float* thread_scratch(int slot, size_t floats) {
-  thread_local AlignedBuffer buffers[6];
+  thread_local AlignedBuffer buffers[7];
   return buffers[slot].reserve(floats);
 }
 

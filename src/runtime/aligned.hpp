@@ -56,7 +56,8 @@ class AlignedBuffer {
 // hot path allocates only the first time a thread sees a larger shape.
 // Slots: 0 the forward GEMM path, 1 glu's pre-activation, 2 the layer's
 // backward buffers, 3 backward dispatch's transposes and staging, 4 and 5
-// the forward's dtype conversions of x and y (forward_ex, bfloat16 layers).
+// the forward's dtype conversions of x and y (forward_ex, bfloat16 layers),
+// 6 the channels_first pointwise kernel's copies of x.
 float* thread_scratch(int slot, size_t floats);
 
 // Splits one scratch slot into 64-byte aligned pieces: ask for every size
