@@ -276,16 +276,18 @@ TEST_CASE("channels_first pointwise on x copied into panels: filter tails, group
           "[kernels][simd]") {
   std::mt19937 rng(11);
   struct Shape {
-    int64_t n, L, C, F, G;
+    int64_t n, L, C, F, G, pad_right;
   };
   // Chunks ending in a partial tile (1000, 300, 100), exactly one tile (64),
-  // rows 4 KiB apart (1024), filter blocks with a tail (13, 40 of 6), and
-  // two groups, each packed in turn.
-  const std::vector<Shape> shapes = {
-      {2, 1000, 128, 13, 1}, {1, 64, 130, 12, 1}, {3, 300, 256, 40, 2}, {1, 1024, 200, 24, 1}, {2, 100, 512, 12, 1}};
+  // rows 4 KiB apart (1024), filter blocks with a tail (13, 40 of 6), two
+  // groups, each packed in turn, and one output step past x (a strided dx
+  // phase's right padding), which must read as zero.
+  const std::vector<Shape> shapes = {{2, 1000, 128, 13, 1, 0}, {1, 64, 130, 12, 1, 0},  {3, 300, 256, 40, 2, 0},
+                                     {1, 1024, 200, 24, 1, 0}, {2, 100, 512, 12, 1, 0}, {2, 99, 128, 24, 1, 1}};
   for (const Shape& sh : shapes) {
-    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, 1, 1, 1, sh.G, 0, 0, true);
-    INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " F=" << p.filters << " G=" << p.groups);
+    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, 1, 1, 1, sh.G, 0, sh.pad_right, true);
+    INFO("N=" << p.batch << " L=" << p.in_steps << " Lo=" << p.out_steps << " C=" << p.in_channels << " F=" << p.filters
+              << " G=" << p.groups);
     const bool bias = sh.F % 2 == 1;
     // Against the float64 oracle, through execute at 1 and 2 threads.
     CHECK(compare_all(p, rng, bias, sh.G > 1 ? CONV1D_ACTIVATION_RELU : CONV1D_ACTIVATION_LINEAR) > 0);

@@ -326,6 +326,31 @@ void execute(const Plan& plan, const ConvProblem& p, const double* x, const doub
   }
 }
 
+namespace {
+
+// The channels_first pointwise kernel's x panels for a direct plan: worker
+// slots and floats per slot (0 where the plan reads x in place).
+struct XPanelSplit {
+  int64_t tasks = 0, per_slot = 0;
+  int slots = 0;
+  size_t floats() const { return static_cast<size_t>(slots * per_slot); }
+};
+
+XPanelSplit xpanel_split(const Plan& plan, const ConvProblem& p, const PackedWeights* packed, int threads) {
+  XPanelSplit x;
+  if (plan.algorithm != CONV1D_ALGORITHM_DIRECT || plan.isa == CONV1D_ISA_SCALAR || !packed ||
+      packed->kind != PackKind::kNcw)
+    return x;
+  const DirectKernels& k = kernels_for(plan.isa);
+  x.per_slot = k.ncw_xpanel_floats(p, *packed);
+  if (x.per_slot == 0) return x;
+  x.tasks = k.ncw_tasks(p, *packed);
+  x.slots = static_cast<int>(std::min<int64_t>(std::max(threads, 1), x.tasks));
+  return x;
+}
+
+}  // namespace
+
 bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float* w, const float* bias,
              const PackedWeights* packed, conv1d_activation act, float* y, int threads) {
   if (threads <= 0) threads = plan.threads;
@@ -340,16 +365,15 @@ bool execute(const Plan& plan, const ConvProblem& p, const float* x, const float
       }
       const DirectKernels& k = kernels_for(plan.isa);
       const conv1d_activation fused = activation_is_axiswise(act) ? CONV1D_ACTIVATION_LINEAR : act;
-      const int64_t xpanel = packed->kind == PackKind::kNcw ? k.ncw_xpanel_floats(p, *packed) : 0;
-      if (xpanel > 0) {
+      const XPanelSplit xp = xpanel_split(plan, p, packed, threads);
+      if (xp.per_slot > 0) {
         // Each worker slot copies x into its own piece of the caller's
         // scratch, all reserved before any output is written.
-        const int64_t tasks = k.ncw_tasks(p, *packed);
-        const int slots = static_cast<int>(std::min<int64_t>(std::max(threads, 1), tasks));
-        float* ws = thread_scratch(6, static_cast<size_t>(slots * xpanel));
-        parallel_for(slots, slots, [&](int64_t b, int64_t e) {
+        float* ws = thread_scratch(6, xp.floats());
+        parallel_for(xp.slots, xp.slots, [&](int64_t b, int64_t e) {
           for (int64_t s = b; s < e; ++s)
-            k.ncw_xpanel_run(p, *packed, x, y, fused, s * tasks / slots, (s + 1) * tasks / slots, ws + s * xpanel);
+            k.ncw_xpanel_run(p, *packed, x, y, fused, s * xp.tasks / xp.slots, (s + 1) * xp.tasks / xp.slots,
+                             ws + s * xp.per_slot);
         });
         return fused == act;
       }
@@ -658,6 +682,16 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
   const int64_t N = p.batch, L = p.in_steps, C = p.in_channels, s = p.stride, pad = p.pad_left;
   if (packed.phases.size() != phases.size())
     fail(CONV1D_ERROR_INTERNAL, "execute_backward: the packed phases do not match the problem");
+  // The phases' x panels (execute's slot 6), reserved before dx is written.
+  size_t xpanel = 0;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    if (phases[i].taps == 0) continue;
+    const ConvProblem& q = phases[i].q;
+    const int threads =
+        useful_threads(q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), q, packed.phases[i]));
+    xpanel = std::max(xpanel, xpanel_split(data_plan, q, &packed.phases[i], threads).floats());
+  }
+  if (xpanel) thread_scratch(6, xpanel);
   // channels_last phases that drop no rows write their rows straight into
   // dx (row pitch s*C): no staging, no copy, and only the rows of phases
   // without taps are zeroed. That traffic was 5-10% of w2v_conv1's dx.
