@@ -682,16 +682,9 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
   const int64_t N = p.batch, L = p.in_steps, C = p.in_channels, s = p.stride, pad = p.pad_left;
   if (packed.phases.size() != phases.size())
     fail(CONV1D_ERROR_INTERNAL, "execute_backward: the packed phases do not match the problem");
-  // The phases' x panels (execute's slot 6), reserved before dx is written.
-  size_t xpanel = 0;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    if (phases[i].taps == 0) continue;
-    const ConvProblem& q = phases[i].q;
-    const int threads =
-        useful_threads(q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), q, packed.phases[i]));
-    xpanel = std::max(xpanel, xpanel_split(data_plan, q, &packed.phases[i], threads).floats());
-  }
-  if (xpanel) thread_scratch(6, xpanel);
+  const auto phase_threads = [&](const ConvProblem& q, size_t i) {
+    return useful_threads(q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), q, packed.phases[i]));
+  };
   // channels_last phases that drop no rows write their rows straight into
   // dx (row pitch s*C): no staging, no copy, and only the rows of phases
   // without taps are zeroed. That traffic was 5-10% of w2v_conv1's dx.
@@ -708,19 +701,25 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
       ConvProblem q = ph.q;
       q.y_row_pitch = s * C;
       q.y_item_pitch = L * C;
-      const int threads =
-          useful_threads(q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), q, packed.phases[i]));
-      execute(data_plan, q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, dx + i0 * C, threads);
+      execute(data_plan, q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, dx + i0 * C,
+              phase_threads(q, i));
     }
     return;
   }
+  // The phases' x panels (execute's slot 6, channels_first pointwise
+  // phases), reserved before dx is cleared.
+  size_t xpanel = 0;
+  for (size_t i = 0; i < phases.size(); ++i)
+    if (phases[i].taps)
+      xpanel = std::max(
+          xpanel, xpanel_split(data_plan, phases[i].q, &packed.phases[i], phase_threads(phases[i].q, i)).floats());
+  if (xpanel) thread_scratch(6, xpanel);
   std::memset(dx, 0, static_cast<size_t>(N * L * C) * sizeof(float));
   for (size_t i = 0; i < phases.size(); ++i) {
     const DataPhase& ph = phases[i];
     if (ph.taps == 0) continue;
-    const int threads =
-        useful_threads(ph.q, data_plan.threads, simd_tasks(kernels_for(data_plan.isa), ph.q, packed.phases[i]));
-    execute(data_plan, ph.q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, rows, threads);
+    execute(data_plan, ph.q, dz, nullptr, nullptr, &packed.phases[i], CONV1D_ACTIVATION_LINEAR, rows,
+            phase_threads(ph.q, i));
     const int64_t skip = ph.q_first - ph.q_start;
     const int64_t i0 = ph.q_first * s + ph.r - pad;  // dx row of the phase's first kept row
     const int64_t kept = ph.rows - skip;

@@ -15,7 +15,7 @@ namespace conv1d {
 using TaskCountFn = int64_t (*)(const ConvProblem&, const PackedWeights&);
 using TaskRunFn = void (*)(const ConvProblem&, const PackedWeights&, const float* x, float* y, conv1d_activation act,
                            int64_t begin, int64_t end);
-// A TaskRunFn with a worker's own workspace of the size its FloatsFn gives.
+// A TaskRunFn with a worker's own workspace (its size from a TaskCountFn beside it).
 using TaskRunWsFn = void (*)(const ConvProblem&, const PackedWeights&, const float* x, float* y, conv1d_activation act,
                              int64_t begin, int64_t end, float* ws);
 
