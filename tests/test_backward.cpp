@@ -113,15 +113,23 @@ bool near_kink(const Problem& p, const std::vector<float>& x, const std::vector<
   return false;
 }
 
-// One assertion per buffer, naming the first element off (see the overload below).
-void require_close(const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+// One assertion per buffer, naming the first element off: one per element
+// made the larger shapes below millions of assertions, most of their time
+// under the sanitizers. tol(want) is an element's allowed error.
+template <class T, class Tol>
+void require_within(const std::vector<float>& got, const std::vector<T>& want, const char* what, Tol tol) {
   REQUIRE(got.size() == want.size());
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= 2e-4 * (1.0 + std::fabs(want[i]))) && bad++ == 0) first = i;
+    if (!(std::fabs(got[i] - want[i]) <= tol(static_cast<double>(want[i]))) && bad++ == 0) first = i;
   INFO(what << ": " << bad << " of " << got.size() << " off; first [" << first << "] got " << (bad ? got[first] : 0.f)
-            << " want " << (bad ? want[first] : 0.f));
+            << " want " << (bad ? static_cast<double>(want[first]) : 0.0) << ", allowed "
+            << (bad ? tol(static_cast<double>(want[first])) : 0.0));
   REQUIRE(bad == 0);
+}
+
+void require_close(const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+  require_within(got, want, what, [](double v) { return 2e-4 * (1.0 + std::fabs(v)); });
 }
 
 // Builds the layer for p with weights and data drawn from `seed` (re-drawn
@@ -290,17 +298,8 @@ Exact exact_linear(const Problem& p, const std::vector<float>& x, const std::vec
   return e;
 }
 
-// One assertion per buffer, naming the first element off: one per element
-// made the larger shapes below millions of assertions, most of their time
-// under the sanitizers.
 void require_close(const std::vector<float>& got, const std::vector<double>& want, double scale, const char* what) {
-  REQUIRE(got.size() == want.size());
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= 1e-5 * scale) && bad++ == 0) first = i;
-  INFO(what << ": " << bad << " of " << got.size() << " off by more than " << 1e-5 * scale << "; first [" << first
-            << "] got " << (bad ? got[first] : 0.f) << " want " << (bad ? want[first] : 0.0));
-  REQUIRE(bad == 0);
+  require_within(got, want, what, [scale](double) { return 1e-5 * scale; });
 }
 
 }  // namespace

@@ -33,6 +33,10 @@ const conv1d::BackwardKernels& simd_backward(conv1d_isa isa) {
   return isa == CONV1D_ISA_AVX512 ? conv1d::avx512::backward : conv1d::avx2::backward;
 }
 
+const conv1d::DirectKernels& simd_kernels(conv1d_isa isa) {
+  return isa == CONV1D_ISA_AVX512 ? conv1d::avx512::kernels : conv1d::avx2::kernels;
+}
+
 // The float64 oracle's dW of channels_last or channels_first x and dz, and
 // the tolerance of a float sum over the batch's rows.
 std::vector<float> oracle_dw(const ConvProblem& p, const std::vector<float>& x, const std::vector<float>& dz,
@@ -297,7 +301,7 @@ TEST_CASE("channels_first pointwise on x copied into panels: filter tails, group
     const size_t ny = static_cast<size_t>(p.batch * p.out_steps * p.filters);
     for (conv1d_isa isa : simd_isas()) {
       INFO("isa " << isa);
-      const conv1d::DirectKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::kernels : conv1d::avx2::kernels;
+      const conv1d::DirectKernels& k = simd_kernels(isa);
       const conv1d::PackedWeights pw = conv1d::pack_for(p, isa, w.data(), bias ? b.data() : nullptr);
       REQUIRE(k.ncw_xpanel_floats(p, pw) > 0);
       // In place, every task at once.
@@ -321,7 +325,7 @@ TEST_CASE("channels_first pointwise on x copied into panels: filter tails, group
         problem(4, 500, 256, 22, 1, 1, 1, 2, 0, 0, true)})
     for (conv1d_isa isa : simd_isas()) {
       const auto w = random_vec(rng, p.cg() * p.filters);
-      const conv1d::DirectKernels& k = isa == CONV1D_ISA_AVX512 ? conv1d::avx512::kernels : conv1d::avx2::kernels;
+      const conv1d::DirectKernels& k = simd_kernels(isa);
       CHECK(k.ncw_xpanel_floats(p, conv1d::pack_for(p, isa, w.data(), nullptr)) == 0);
     }
 }
