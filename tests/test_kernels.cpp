@@ -189,6 +189,52 @@ TEST_CASE("channels_last SIMD kernel: every filter-vector count and row remainde
   if (conv1d::detected_isa() >= CONV1D_ISA_AVX2) CHECK(simd > 0);
 }
 
+TEST_CASE("channels_last SIMD kernel: any split of its tasks, the same bits as one range", "[kernels][simd]") {
+  // Tasks are (filter block, item, chunk of rows), block-major; a range
+  // computes together the blocks it covers for each item's chunk. Ranges
+  // that start or end inside a block's run (odd thread counts) must leave
+  // no output unwritten or written twice, and change no sum. Shapes: filter
+  // tails with the PackedTail (100 = 6 vectors + 4 on AVX-512, the tail
+  // riding with the last block), unequal blocks, groups (one column for all
+  // blocks), one block, and weights past L2 (block-major tasks of their own).
+  std::mt19937 rng(19);
+  struct Shape {
+    int64_t n, L, C, F, k, G;
+  };
+  const std::vector<Shape> shapes = {{3, 70, 40, 100, 3, 1}, {2, 130, 16, 300, 3, 1}, {2, 50, 24, 256, 1, 1},
+                                     {2, 60, 64, 64, 3, 8},  {3, 40, 12, 16, 2, 1},   {1, 45, 256, 272, 3, 1}};
+  for (const Shape& sh : shapes) {
+    const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, 1, 1, sh.G, 1, 1, false);
+    INFO("N=" << p.batch << " L=" << p.in_steps << " C=" << p.in_channels << " F=" << p.filters << " G=" << p.groups);
+    CHECK(compare_all(p, rng, true, CONV1D_ACTIVATION_LINEAR) > 0);
+    const auto x = random_vec(rng, p.batch * p.in_steps * p.in_channels);
+    const auto w = random_vec(rng, p.kernel * p.cg() * p.filters);
+    const auto b = random_vec(rng, p.filters);
+    const size_t ny = static_cast<size_t>(p.batch * p.out_steps * p.filters);
+    for (conv1d_isa isa : simd_isas()) {
+      INFO("isa " << isa);
+      const conv1d::DirectKernels& k = simd_kernels(isa);
+      const conv1d::PackedWeights pw = conv1d::pack_for(p, isa, w.data(), b.data());
+      const int64_t tasks = k.nwc_tasks(p, pw);
+      std::vector<float> whole(ny, 1e30f);
+      k.nwc_run(p, pw, x.data(), whole.data(), CONV1D_ACTIVATION_LINEAR, 0, tasks);
+      for (int parts : {2, 3, 5, 7}) {
+        INFO(parts << " ranges of " << tasks << " tasks");
+        // Cuts at random points (not only the even ones threads use), each
+        // range run on its own, in reverse order.
+        std::vector<int64_t> cuts = {0, tasks};
+        for (int i = 1; i < parts; ++i) cuts.push_back(std::uniform_int_distribution<int64_t>(0, tasks)(rng));
+        std::sort(cuts.begin(), cuts.end());
+        std::vector<float> y(ny + 8, 1e30f);
+        for (size_t i = cuts.size() - 1; i > 0; --i)
+          k.nwc_run(p, pw, x.data(), y.data(), CONV1D_ACTIVATION_LINEAR, cuts[i - 1], cuts[i]);
+        CHECK(std::equal(whole.begin(), whole.end(), y.begin()));
+        for (size_t j = ny; j < ny + 8; ++j) CHECK(y[j] == 1e30f);
+      }
+    }
+  }
+}
+
 TEST_CASE("channels_last SIMD kernel: taps clipped at a tile's first or last rows", "[kernels][simd]") {
   // A tap read by only some rows of an edge tile runs over those rows alone.
   // Tile heights 8/8/8/6 (AVX-512) and 8/6/4 (AVX2) against left and right
