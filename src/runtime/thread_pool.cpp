@@ -26,18 +26,23 @@ inline void cpu_relax() {
 // microsecond instead of paying a futex wake-up each time.
 constexpr auto kSpin = std::chrono::microseconds(200);
 
-// Publication protocol: run() writes the job fields, then bumps generation_
-// (seq_cst); a worker that sees the new generation reads the fields. Every
-// worker acknowledges every job through pending_, even one with no part in
-// it, so run() returns only when no worker can still be reading the fields
-// and the next job may overwrite them. A worker going to sleep registers in
-// sleepers_ and re-checks generation_; run() bumps generation_ and then
-// checks sleepers_, so one of the two always sees the other (no lost
-// wake-up).
+// Publication protocol: run() writes the job fields, then publishes the job
+// in job_, one word of (job number, parts claimed, parts), and bumps
+// generation_ to wake the workers. Parts are claimed by compare-exchange on
+// job_, which fails for a word of a finished job, so a worker that claims a
+// part knows its job is live: run() returns only once done_ counts every
+// part, so the fields a claimed part reads are not rewritten under it. A
+// worker that wakes late, or never, costs the call nothing: the caller claims
+// and runs whatever is left, and waits only for parts already claimed. (The
+// previous protocol waited for every worker to acknowledge every job, so a
+// descheduled vCPU held up even a call it had no part in.) A worker going to
+// sleep registers in sleepers_ and re-checks generation_; run() bumps
+// generation_ and then checks sleepers_, so one of the two always sees the
+// other (no lost wake-up).
 class Pool {
  public:
   explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
   }
   ~Pool() {
     stop_.store(true);
@@ -56,25 +61,24 @@ class Pool {
     if (!busy.owns_lock()) return false;
     fn_ = fn;
     n_tasks_ = n_tasks;
-    parts_ = parts;
     error_ = nullptr;
-    pending_.store(workers());
+    done_.store(0, std::memory_order_relaxed);
+    job_number_ = (job_number_ + 1) & 0xffffffffu;
+    // Part 0 is the caller's from the start.
+    job_.store(job_number_ << 32 | uint64_t{1} << 16 | static_cast<uint64_t>(parts), std::memory_order_release);
     generation_.fetch_add(1);
     if (sleepers_.load() > 0) {
       std::lock_guard<std::mutex> lock(mutex_);
       cv_.notify_all();
     }
-    try {
-      fn(0, n_tasks * 1 / parts);
-    } catch (...) {
-      record(std::current_exception());
-    }
+    run_part(0, parts);
+    run_parts();  // whatever no worker has claimed yet
     const auto deadline = std::chrono::steady_clock::now() + kSpin;
-    for (unsigned spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    for (unsigned spin = 0; done_.load(std::memory_order_acquire) != parts; ++spin) {
       cpu_relax();
       if ((spin & 255) == 255 && std::chrono::steady_clock::now() > deadline) {
         std::unique_lock<std::mutex> lock(mutex_);
-        done_cv_.wait(lock, [this] { return pending_.load() == 0; });
+        done_cv_.wait(lock, [&] { return done_.load() == parts; });
         break;
       }
     }
@@ -87,6 +91,38 @@ class Pool {
   void record(std::exception_ptr e) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!error_) error_ = e;
+  }
+
+  // Claims the next part of the current job: false when none is left.
+  bool claim(int* part, int* parts) {
+    uint64_t w = job_.load(std::memory_order_acquire);
+    for (;;) {
+      const int next = static_cast<int>(w >> 16 & 0xffff), n = static_cast<int>(w & 0xffff);
+      if (next >= n) return false;
+      if (job_.compare_exchange_weak(w, w + (uint64_t{1} << 16), std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+        *part = next;
+        *parts = n;
+        return true;
+      }
+    }
+  }
+
+  void run_part(int part, int parts) {
+    try {
+      fn_(n_tasks_ * part / parts, n_tasks_ * (part + 1) / parts);
+    } catch (...) {
+      record(std::current_exception());
+    }
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_cv_.notify_all();
+    }
+  }
+
+  // Claims and runs parts of the current job until none is left.
+  void run_parts() {
+    for (int part, parts; claim(&part, &parts);) run_part(part, parts);
   }
 
   // Waits until generation_ differs from `seen`: spinning first, then asleep.
@@ -105,25 +141,12 @@ class Pool {
     return generation_.load();
   }
 
-  void loop(int index) {
-    // Generation 0 is the state at construction: a job published before this
-    // thread got to run must still be taken.
+  void loop() {
     uint64_t seen = 0;
     for (;;) {
       seen = wait_for_job(seen);
       if (stop_.load()) return;
-      const int part = index + 1;
-      if (part < parts_) {  // a job may need fewer threads than there are
-        try {
-          fn_(n_tasks_ * part / parts_, n_tasks_ * (part + 1) / parts_);
-        } catch (...) {
-          record(std::current_exception());
-        }
-      }
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_cv_.notify_all();
-      }
+      run_parts();  // nothing when the job needs fewer threads or is already taken
     }
   }
 
@@ -133,12 +156,15 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> sleepers_{0};
-  std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  // The current job, published by generation_.
+  // The current job: (job number << 32 | parts claimed << 16 | parts), and
+  // its parts finished. job_number_ is written only by the owning caller.
+  std::atomic<uint64_t> job_{0};
+  std::atomic<int> done_{0};
+  uint64_t job_number_ = 0;
+  // The current job's fields, published by job_.
   TaskFn fn_{nullptr, nullptr};
   int64_t n_tasks_ = 0;
-  int parts_ = 1;
   std::exception_ptr error_;
 };
 

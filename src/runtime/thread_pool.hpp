@@ -19,7 +19,9 @@ struct TaskFn {
 };
 
 // Runs fn(begin, end) over [0, n_tasks) split into at most `threads`
-// contiguous ranges, one per thread, the caller taking the first. Falls back
+// contiguous ranges, fixed by n_tasks and the count alone. The caller runs the
+// first, the pool's threads claim the others, and the caller also runs any
+// that no thread has claimed by the time it is done. Falls back
 // to running everything on the caller when the pool is serving another call
 // (concurrent forwards on the same or other layers), so it never blocks on
 // another caller's work. Exceptions from fn propagate to the caller.
