@@ -1301,6 +1301,7 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
     activation_backward(cfg_.activation, z, dy_act, z, d0, d1, d2);
     dz = z;
   }
+  bool bias_done = false;
   if (dx_out || dk_out) {
     const std::shared_ptr<const BackwardPlan> cached = backward_plan_for(p);
     const BackwardPlan& plan = *cached;
@@ -1313,9 +1314,9 @@ void Layer::backward(const float* x, size_t x_len, int64_t batch, int64_t steps,
       }
       transposed = bwd_packed_;
     }
-    execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, transposed.get());
+    bias_done = execute_backward(plan, p, x, compute_kernel(), dz, dx_out, dk_out, db_out, transposed.get());
   }
-  if (db_out) execute_backward_bias(p, exec_config(), dz, db_out);
+  if (db_out && !bias_done) execute_backward_bias(p, exec_config(), dz, db_out);
   if (kernel_reg) cfg_.kernel_regularizer.add_gradient(kernel_.data(), dk_out, kernel_.size(), kshape, 1.0);
   if (bias_reg) cfg_.bias_regularizer.add_gradient(bias_.data(), db_out, bias_.size(), {cfg_.filters}, 1.0);
   if (accumulate) {

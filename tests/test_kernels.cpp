@@ -550,6 +550,8 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       {3, 700, 130, 40, 3, 1, 2, 1, 2, 2},  // past the channel tiles' L2 budget: row chunks
       {41, 20, 300, 60, 3, 1, 1, 1, 0, 0},  // and short items past it: 20 items a chunk, the last alone
       {2, 3, 40, 9, 5, 1, 2, 1, 4, 4},      // taps 0 and 4 read no row: their dW is zero
+      {3, 400, 256, 40, 2, 1, 1, 2, 1, 0},  // two groups of full channel blocks through the panels, row chunks
+      {2, 2, 70, 13, 2, 1, 3, 1, 1, 2},     // no tap every output row reads: dbias is the bias pass's
   };
   for (const Shape& sh : shapes) {
     const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, sh.s, sh.d, sh.G, sh.pl, sh.pr, false);
@@ -576,15 +578,37 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       for (size_t i = 0; i < nw; ++i) REQUIRE(std::fabs(by_filters[i] - want[i]) <= tol * (1 + std::fabs(want[i])));
       const int64_t ct = k.channel_tiles(p);
       std::vector<float> ws(static_cast<size_t>(k.channel_tile_floats(p)));
-      for (bool ncw : {false, true}) {
-        INFO("dz channels_first " << ncw);
-        std::fill(ws.begin(), ws.end(), 1e30f);  // the workspace comes uninitialised
-        std::vector<float> by_channels(nw + 4, 1e30f);
-        const float* d = ncw ? dz_ncw.data() : dz.data();
-        k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), ct / 2, ct);
-        k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), 0, ct / 2);
-        CHECK(std::memcmp(by_channels.data(), by_filters.data(), (nw + 4) * sizeof(float)) == 0);
-      }
+      // Each of the two parts has its own panels, where the shape uses them.
+      const int64_t pf = k.channel_panel_floats(p);
+      std::vector<float> panels(static_cast<size_t>(2 * pf + 1));
+      // dbias as the bias pass sums it, which the tiles must match bit for
+      // bit where they sum it too (channels_last dz, a tap every row reads).
+      std::vector<float> bias_want(static_cast<size_t>(p.filters + 1), 1e30f);
+      k.bias(p, dz.data(), bias_want.data(), 0, conv1d::backward_bias_tasks(p));
+      const bool fused_bias = k.channel_bias_fused(p);
+      for (bool ncw : {false, true})
+        for (bool with_panels : {false, true}) {
+          INFO("dz channels_first " << ncw << ", panels " << (with_panels ? pf : 0));
+          std::fill(ws.begin(), ws.end(), 1e30f);  // the workspaces come uninitialised
+          std::fill(panels.begin(), panels.end(), 1e30f);
+          std::vector<double> bias_sums(static_cast<size_t>(p.filters), 1e300);
+          std::vector<float> dbias(static_cast<size_t>(p.filters + 1), 1e30f);
+          std::vector<float> by_channels(nw + 4, 1e30f);
+          const float* d = ncw ? dz_ncw.data() : dz.data();
+          float* p0 = with_panels && pf ? panels.data() : nullptr;
+          float* p1 = with_panels && pf ? panels.data() + pf : nullptr;
+          k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), p1, bias_sums.data(), dbias.data(),
+                              ct / 2, ct);
+          k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), p0, bias_sums.data(), dbias.data(), 0,
+                              ct / 2);
+          CHECK(std::memcmp(by_channels.data(), by_filters.data(), (nw + 4) * sizeof(float)) == 0);
+          CHECK(panels.back() == 1e30f);
+          if (fused_bias && !ncw) {
+            CHECK(std::memcmp(dbias.data(), bias_want.data(), dbias.size() * sizeof(float)) == 0);
+          } else {  // not theirs to compute: untouched
+            for (float v : dbias) REQUIRE(v == 1e30f);
+          }
+        }
     }
   }
 }

@@ -741,12 +741,12 @@ void strided_data(const Plan& data_plan, const ConvProblem& p, const std::vector
 
 }  // namespace
 
-void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
-                      const float* dz, float* dx, float* dw, const TransposedWeights* transposed) {
+bool execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const float* x, const float* w,
+                      const float* dz, float* dx, float* dw, float* dbias, const TransposedWeights* transposed) {
   if (plan.data_method == DataMethod::kReference) {
     if (dx) backward_data_reference(p_in, dz, w, dx);
     if (dw) backward_weights_reference(p_in, x, dz, dw);
-    return;
+    return false;
   }
   const bool data_fwd = dx && backward_uses_transposed(plan);
   const bool data_nwc = dx && !data_fwd;  // GEMM or loops, on channels_last
@@ -757,6 +757,10 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const bool weights_gemm = dw && plan.weights_method == WeightsMethod::kGemm;
   const bool weights_tiles = dw && plan.weights_method == WeightsMethod::kWeightTiles;
   const bool channel_tiles = dw && plan.weights_method == WeightsMethod::kChannelTiles;
+  // The channel tiles sum dbias as they read channels_last dz, where that
+  // pays (see channel_bias_fused), backward_bias's sums bit for bit.
+  const bool bias_fused =
+      channel_tiles && dbias && !p_in.channels_first && backward_kernels(plan.weights.isa).channel_bias_fused(p_in);
   const bool need_nwc = data_nwc || (dw && !weights_ncw);
   const bool first = p_in.channels_first;
   // The channel tiles broadcast dz in either layout: only x needs transposing for them.
@@ -781,7 +785,13 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
   const int64_t panel_per = ncw_panels ? wk.ncw_panel_floats(p_in) : 0;
   const int panel_slots = static_cast<int>(std::min<int64_t>(plan.weights.threads, panel_tasks));
   const size_t panel_i = scratch.want(static_cast<size_t>(panel_slots * panel_per));
-  const size_t ctile_i = scratch.want(channel_tiles ? static_cast<size_t>(wk.channel_tile_floats(p)) : 0);
+  // Channel tiles: their shared slots, then each part's own panels.
+  const int64_t ctile_tiles = channel_tiles ? wk.channel_tiles(p) : 0;
+  const int ctile_parts = static_cast<int>(std::min<int64_t>(plan.weights.threads, ctile_tiles));
+  const int64_t ctile_panel = channel_tiles ? wk.channel_panel_floats(p) : 0;
+  const int64_t ctile_slots = channel_tiles ? wk.channel_tile_floats(p) : 0;
+  const size_t ctile_i = scratch.want(static_cast<size_t>(ctile_slots + ctile_parts * ctile_panel));
+  const size_t bias_i = scratch.want(bias_fused ? static_cast<size_t>(2 * p_in.filters) : 0);  // doubles
   // Strided transposed dx: each phase's rows before the scatter, unless they go to dx in place.
   const std::vector<DataPhase>& phases = plan.phases;
   size_t phase_floats = 0;
@@ -819,7 +829,7 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     backward_weights_ncw(p_in, x, dz, dw, plan.weights.threads);
   }
-  if (!need_nwc) return;
+  if (!need_nwc) return false;
   const float* dz_nwc = dz;
   const float* x_nwc = x;
   if (dz_t) transpose_on_pool(dz, dzt, p.batch, p.filters, p.out_steps, plan.max_isa, threads), dz_nwc = dzt;
@@ -846,13 +856,21 @@ void execute_backward(const BackwardPlan& plan, const ConvProblem& p_in, const f
                  [&](int64_t b, int64_t e) { wk.weight_tiles_run(p, x_nwc, dz_nwc, dw, b, e); });
   } else if (channel_tiles) {
     float* ws = scratch.get(ctile_i);
-    parallel_for(wk.channel_tiles(p), plan.weights.threads,
-                 [&](int64_t b, int64_t e) { wk.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws, b, e); });
+    double* bias_sums = bias_fused ? reinterpret_cast<double*>(scratch.get(bias_i)) : nullptr;
+    // Part k runs its fixed range of tiles with its own panels.
+    parallel_for(ctile_parts, ctile_parts, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k)
+        wk.channel_tiles_run(p, x_nwc, dz_nwc, first && !dz_t, dw, ws,
+                             ctile_panel ? ws + ctile_slots + k * ctile_panel : nullptr, bias_sums,
+                             bias_fused ? dbias : nullptr, ctile_tiles * k / ctile_parts,
+                             ctile_tiles * (k + 1) / ctile_parts);
+    });
   } else if (dw && plan.weights_method == WeightsMethod::kLoops) {
     parallel_for(backward_direct_tasks(p), plan.weights.threads,
                  [&](int64_t b, int64_t e) { wk.weights(p, x_nwc, dz_nwc, dw, b, e); });
   }
   if (data_nwc && first) transpose_on_pool(dx_nwc, dx, p.batch, p.in_steps, p.in_channels, plan.max_isa, threads);
+  return bias_fused;
 }
 
 }  // namespace conv1d

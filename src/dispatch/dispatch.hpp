@@ -158,8 +158,10 @@ bool transposed_serves(const TransposedWeights& t, const BackwardPlan& plan);
 // layout; either output may be null. `transposed` is pack_transposed's
 // result when backward_uses_transposed(plan) and dx is wanted. All workspace
 // is allocated before any output is written. Bitwise the same for any thread
-// count.
-void execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
-                      float* dx, float* dw, const TransposedWeights* transposed);
+// count. Returns true when it also computed dbias (non-null; only with dw,
+// on some paths), bit for bit what execute_backward_bias would; otherwise
+// dbias is untouched and the caller runs that.
+bool execute_backward(const BackwardPlan& plan, const ConvProblem& p, const float* x, const float* w, const float* dz,
+                      float* dx, float* dw, float* dbias, const TransposedWeights* transposed);
 
 }  // namespace conv1d

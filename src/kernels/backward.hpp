@@ -79,12 +79,19 @@ struct BackwardKernels {
   int64_t (*weight_tiles)(const ConvProblem& p);  // null for the portable loops
   WeightTilesFn weight_tiles_run;
   // dW tiles vectorised over input channels (null for the portable loops):
-  // the tile count, the workspace they need in floats, and tiles [begin, end).
+  // the tile count, the workspace they share in floats, the panel workspace
+  // each part of a split needs of its own (0: none), and tiles [begin, end).
   int64_t (*channel_tiles)(const ConvProblem& p);
   int64_t (*channel_tile_floats)(const ConvProblem& p);
-  // x is channels_last; dz channels_last, or channels_first with dz_channels_first.
+  int64_t (*channel_panel_floats)(const ConvProblem& p);
+  bool (*channel_bias_fused)(const ConvProblem& p);
+  // x is channels_last; dz channels_last, or channels_first with
+  // dz_channels_first; panel: this part's own panel workspace, or null;
+  // dbias (with bias_sums, F doubles): also the bias gradient, when dz is
+  // channels_last and channel_bias_fused(p) (null: not).
   void (*channel_tiles_run)(const ConvProblem& p, const float* x, const float* dz, bool dz_channels_first, float* dw,
-                            float* workspace, int64_t begin, int64_t end);
+                            float* workspace, float* panel, double* bias_sums, float* dbias, int64_t begin,
+                            int64_t end);
   // dbias for tasks [begin, end) of backward_bias_tasks(p), either layout.
   void (*bias)(const ConvProblem& p, const float* dz, float* dbias, int64_t begin, int64_t end);
   FoldRowsFn fold_rows;  // the folded dx products along filters (null for the portable loops)

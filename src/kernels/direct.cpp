@@ -119,12 +119,14 @@ namespace portable {
 namespace {
 #include "kernels/backward_direct.inc"
 }  // namespace
+// The loops alone: no tiles, panels or folded products.
+// clang-format off
 const BackwardKernels backward = {backward_data_run, backward_weights_run,
-                                  nullptr,           nullptr,
-                                  nullptr,           nullptr,
-                                  nullptr,           bias_run,
-                                  nullptr,           nullptr,
-                                  nullptr,           nullptr};
+                                  nullptr, nullptr,  // weight tiles
+                                  nullptr, nullptr, nullptr, nullptr, nullptr,  // channel tiles
+                                  bias_run, nullptr,
+                                  nullptr, nullptr, nullptr};  // ncw panels
+// clang-format on
 }  // namespace portable
 
 }  // namespace conv1d

@@ -55,6 +55,22 @@ struct V {
     const __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(hi)), idx);
     return _mm256_and_si256(ge, lt);
   }
+  // Double sums of float values, kDLanes at a time (the bias gradient's
+  // running sums): lanes 0 <= i < n of a DMask; dadd adds p[i] to lane i.
+  static constexpr int kDLanes = 4;
+  using D = __m256d;
+  struct DMask {
+    __m128i f;  // for the float loads
+    __m256i d;  // for the double loads and stores
+  };
+  static DMask dmask(int n) {
+    const __m128i lanes = _mm_cmpgt_epi32(_mm_set1_epi32(std::clamp(n, 0, kDLanes)), _mm_setr_epi32(0, 1, 2, 3));
+    return {lanes, _mm256_cvtepi32_epi64(lanes)};
+  }
+  static D dzero() { return _mm256_setzero_pd(); }
+  static D dload(const double* p, DMask m) { return _mm256_maskload_pd(p, m.d); }
+  static void dstore(double* p, D v, DMask m) { _mm256_maskstore_pd(p, m.d, v); }
+  static D dadd(D acc, const float* p, DMask m) { return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm_maskload_ps(p, m.f))); }
 };
 
 #include "kernels/backward_direct.inc"
@@ -64,9 +80,10 @@ struct V {
 
 }  // namespace
 
-const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run,
-                                  fold_rows,         ncw_panel_tasks,      ncw_panel_floats,  ncw_panels_run};
+const BackwardKernels backward = {
+    backward_data_run,   backward_weights_run, weight_tiles,       weight_tiles_run,  channel_tiles,
+    channel_tile_floats, channel_panel_floats, channel_bias_fused, channel_tiles_run, bias_run,
+    fold_rows,           ncw_panel_tasks,      ncw_panel_floats,   ncw_panels_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits,      V::kLanes,      nwc_tasks, nwc_run, ncw_tasks,
                                ncw_run,      ncw_xpanel_floats, ncw_xpanel_run, dw_tasks,  dw_run};
 

@@ -29,9 +29,10 @@ namespace {
 
 }  // namespace
 
-const BackwardKernels backward = {backward_data_run, backward_weights_run, weight_tiles,      weight_tiles_run,
-                                  channel_tiles,     channel_tile_floats,  channel_tiles_run, bias_run,
-                                  fold_rows,         ncw_panel_tasks,      ncw_panel_floats,  ncw_panels_run};
+const BackwardKernels backward = {
+    backward_data_run,   backward_weights_run, weight_tiles,       weight_tiles_run,  channel_tiles,
+    channel_tile_floats, channel_panel_floats, channel_bias_fused, channel_tiles_run, bias_run,
+    fold_rows,           ncw_panel_tasks,      ncw_panel_floats,   ncw_panels_run};
 const DirectKernels kernels = {kNwcMaxUnits, kNcwMaxUnits,      V::kLanes,      nwc_tasks, nwc_run, ncw_tasks,
                                ncw_run,      ncw_xpanel_floats, ncw_xpanel_run, dw_tasks,  dw_run};
 

@@ -39,6 +39,16 @@ struct ConvProblem {
     const int64_t last = (in_steps - off - 1) / stride + 1;
     *hi = in_steps - off <= 0 ? 0 : last < out_steps ? last : out_steps;
   }
+  // The first tap every output row reads inside the input, or -1 (an input
+  // shorter than the padding can leave none).
+  int64_t full_tap() const {
+    for (int64_t j = 0; j < kernel; ++j) {
+      int64_t lo, hi;
+      rows_inside(j * dilation - pad_left, &lo, &hi);
+      if (lo == 0 && hi == out_steps) return j;
+    }
+    return -1;
+  }
 };
 
 // All kernels compute y = conv(x, w) + bias (bias may be null) without any
