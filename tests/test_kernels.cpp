@@ -497,6 +497,7 @@ TEST_CASE("dW packed panels on channels_first: every tail, any split of the filt
       {3, 9, 37, 13, 3, 1, 1, 1, 1},    {1, 1024, 25, 40, 3, 4, 1, 8, 0}, {1, 20, 400, 270, 1, 1, 1, 0, 0},
       {1, 130, 130, 12, 5, 1, 2, 2, 2}, {2, 3, 40, 9, 5, 2, 1, 4, 4},     {2, 140, 16, 70, 2, 1, 1, 0, 1},
       {1, 1000, 24, 64, 1, 1, 1, 0, 0}, {2, 64, 48, 33, 3, 1, 3, 1, 1},   {1, 257, 7, 5, 4, 3, 1, 9, 0},
+      {2, 50, 300, 100, 3, 1, 1, 0, 0},  // a narrow last panel: two threads split the channels
   };
   for (const Shape& sh : shapes) {
     const ConvProblem p = problem(sh.n, sh.L, sh.C, sh.F, sh.k, 1, sh.d, sh.G, sh.pl, sh.pr, true);
