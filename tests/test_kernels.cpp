@@ -581,7 +581,9 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
       std::vector<float> ws(static_cast<size_t>(k.channel_tile_floats(p)));
       // Each of the two parts has its own panels, where the shape uses them.
       const int64_t pf = k.channel_panel_floats(p);
-      std::vector<float> panels(static_cast<size_t>(2 * pf + 1));
+      // Each part's panels end in a guard: parts run in reverse order, so an
+      // overflow into the next part's panels would be overwritten unseen.
+      std::vector<float> panels(static_cast<size_t>(2 * pf + 2));
       // dbias as the bias pass sums it, which the tiles must match bit for
       // bit where they sum it too (channels_last dz, a tap every row reads).
       std::vector<float> bias_want(static_cast<size_t>(p.filters + 1), 1e30f);
@@ -597,12 +599,13 @@ TEST_CASE("dW register tiles over filter vectors and over channel vectors: every
           std::vector<float> by_channels(nw + 4, 1e30f);
           const float* d = ncw ? dz_ncw.data() : dz.data();
           float* p0 = with_panels && pf ? panels.data() : nullptr;
-          float* p1 = with_panels && pf ? panels.data() + pf : nullptr;
+          float* p1 = with_panels && pf ? panels.data() + pf + 1 : nullptr;
           k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), p1, bias_sums.data(), dbias.data(),
                               ct / 2, ct);
           k.channel_tiles_run(p, x.data(), d, ncw, by_channels.data(), ws.data(), p0, bias_sums.data(), dbias.data(), 0,
                               ct / 2);
           CHECK(std::memcmp(by_channels.data(), by_filters.data(), (nw + 4) * sizeof(float)) == 0);
+          CHECK(panels[static_cast<size_t>(pf)] == 1e30f);
           CHECK(panels.back() == 1e30f);
           if (fused_bias && !ncw) {
             CHECK(std::memcmp(dbias.data(), bias_want.data(), dbias.size() * sizeof(float)) == 0);
